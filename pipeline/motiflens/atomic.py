@@ -1,0 +1,54 @@
+"""Writes that never leave a half-written file: write a sibling temp file, fsync, rename over."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; it replaces `target` only if the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        yield temp
+        with temp.open("rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_bytes(target: Path, data: bytes) -> None:
+    with atomic_path(target) as temp:
+        temp.write_bytes(data)
+
+
+def write_text(target: Path, text: str) -> None:
+    write_bytes(target, text.encode("utf-8"))
+
+
+def dumps_json(document: Any) -> str:
+    """The one JSON style of every output: UTF-8, indented, key order as built, trailing newline."""
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_json(target: Path, document: Any) -> None:
+    write_text(target, dumps_json(document))
+
+
+def inside(folder: Path, *parts: str) -> Path:
+    """Join `parts` under `folder`, refusing any result that escapes it (ids come from file names)."""
+    base = folder.resolve()
+    candidate = base.joinpath(*parts).resolve()
+    if candidate != base and base not in candidate.parents:
+        raise ValueError(f"refusing to write outside {base}: {'/'.join(parts)}")
+    return candidate

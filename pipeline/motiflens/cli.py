@@ -1,0 +1,162 @@
+"""The `motiflens` command line.
+
+Exit codes: 0 every video ok or skipped; 1 some video failed; 2 bad usage or config; 3 bad input
+(nothing found, unreadable manifest); 4 a model cannot be found or verified; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import dump_yaml, load_config
+from .errors import ConfigError, InputError, MediaError, ModelError, MotifLensError
+
+EXIT_OK, EXIT_VIDEO_FAILED, EXIT_CONFIG, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+_EXIT_BY_ERROR = ((ConfigError, EXIT_CONFIG), (InputError, EXIT_INPUT), (ModelError, EXIT_MODEL))
+
+
+def _fail(error: MotifLensError) -> None:
+    click.secho(f"error: {error}", fg="red", err=True)
+    code = next((code for kind, code in _EXIT_BY_ERROR if isinstance(error, kind)), EXIT_VIDEO_FAILED)
+    sys.exit(code)
+
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Experiment config (YAML)."
+)
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key, e.g. frames.sample_fps=2."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="motiflens")
+def cli() -> None:
+    """MotifLens: cultural symbols in micro short dramas, on screen and in the story."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@config_option
+@set_option
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("runs/latest"),
+              show_default=True, help="Output folder (run.json, videos/<id>/timeline.json).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first video that fails.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars; warnings and errors only.")
+@click.option("--log-json", is_flag=True, help="Log one JSON object per line on stderr.")
+@click.option("--verbose", "-v", count=True, help="More logging.")
+def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str, ...], out_dir: Path,
+        fail_fast: bool, quiet: bool, log_json: bool, verbose: int) -> None:
+    """Analyse videos: PATHS are video files, folders (scanned recursively) or CSV manifests."""
+    from .discovery import discover
+    from .log import configure_logging
+    from .progress import RunProgress
+    from .runner import FailFast, Runner
+
+    configure_logging(verbose, json_lines=log_json, quiet=quiet)
+    try:
+        config = load_config(config_path, list(overrides))
+        sources = discover(paths, config.input)
+        if not sources:
+            raise InputError(f"no videos found in {', '.join(map(str, paths))} "
+                             f"(extensions: {' '.join(config.input.extensions)})")
+        with RunProgress(len(sources), enabled=not quiet) as progress:
+            runner = Runner(config, out_dir, config_path=config_path, fail_fast=fail_fast, progress=progress.update)
+            try:
+                report = runner.run(sources, paths)
+            except FailFast as stop:
+                click.secho(str(stop), fg="red", err=True)
+                sys.exit(EXIT_VIDEO_FAILED)
+    except KeyboardInterrupt:
+        click.secho("interrupted; finished videos are kept in run.json", fg="yellow", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except MotifLensError as error:
+        _fail(error)
+        return
+    ok, failed, skipped = report.count("ok"), report.count("failed"), report.count("skipped")
+    click.echo(f"{len(report.videos)} videos: {ok} ok, {failed} failed, {skipped} skipped → {out_dir / 'run.json'}")
+    for video in report.videos:
+        if video["status"] != "ok":
+            first_line = str(video.get("error", "")).splitlines()[0] if video.get("error") else ""
+            click.echo(f"  {video['status']:7} {video['path']}: {first_line}")
+    sys.exit(EXIT_VIDEO_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def probe(paths: tuple[Path, ...]) -> None:
+    """Print what the probe finds in each video, as JSON lines."""
+    from .discovery import video_id_for
+    from .probe import probe as probe_video
+    from .records import VideoSource
+
+    failed = False
+    for path in paths:
+        source = VideoSource(path=path.resolve(), relative_path=path.name, video_id=video_id_for(path.name))
+        try:
+            click.echo(json.dumps(probe_video(source).to_json(), ensure_ascii=False))
+        except MediaError as error:
+            failed = True
+            click.echo(json.dumps({"path": str(path), "status": error.status, "error": str(error)}, ensure_ascii=False))
+    sys.exit(EXIT_VIDEO_FAILED if failed else EXIT_OK)
+
+
+@cli.group()
+def config() -> None:
+    """Check and show experiment configs."""
+
+
+@config.command("validate")
+@click.argument("config_file", type=click.Path(path_type=Path, dir_okay=False))
+@set_option
+def config_validate(config_file: Path, overrides: tuple[str, ...]) -> None:
+    """Validate CONFIG_FILE; name every bad key and what it allows."""
+    try:
+        resolved = load_config(config_file, list(overrides))
+    except ConfigError as error:
+        _fail(error)
+        return
+    click.echo(f"ok: {config_file} (config hash {resolved.hash()})")
+
+
+@config.command("show")
+@config_option
+@set_option
+def config_show(config_path: Path | None, overrides: tuple[str, ...]) -> None:
+    """Print the resolved config (every default filled in) as YAML."""
+    try:
+        resolved = load_config(config_path, list(overrides))
+    except ConfigError as error:
+        _fail(error)
+        return
+    click.echo(f"# config hash {resolved.hash()}")
+    click.echo(dump_yaml(resolved), nl=False)
+
+
+@cli.group()
+def models() -> None:
+    """The model registry (models/*.yaml)."""
+
+
+@models.command("list")
+def models_list() -> None:
+    """List known models, their source, license and whether they are available on this machine."""
+    from .models import load_model_cards
+
+    try:
+        cards = load_model_cards()
+    except ModelError as error:
+        _fail(error)
+        return
+    for card in cards:
+        state = "available" if card.available() else "not installed"
+        click.echo(f"{card.name:28} {card.role:7} {card.source:9} {card.license:14} {state}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,54 @@
+"""Opening media with PyAV, with FFmpeg's own words in every error."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import DecodeError, VideoOpenFailure
+
+_HASH_BLOCK = 1 << 20
+
+
+def _ffmpeg_lines(captured: list[tuple[int, str, str]]) -> str:
+    return "".join(f"[{name}] {message}" for _level, name, message in captured)
+
+
+@contextlib.contextmanager
+def ffmpeg_errors(path: Path, action: str, error_class: type = DecodeError) -> Iterator[None]:
+    """Turn PyAV exceptions raised inside the block into MediaErrors carrying FFmpeg's log lines."""
+    import av
+    import av.logging
+
+    # PyAV silences FFmpeg by default; errors only, captured rather than printed.
+    av.logging.set_level(av.logging.ERROR)
+    with av.logging.Capture() as captured:
+        try:
+            yield
+        except av.FFmpegError as exc:
+            raise error_class(f"{action} {path.name}: {exc}", ffmpeg_stderr=_ffmpeg_lines(captured)) from exc
+
+
+def open_container(path: Path) -> Any:
+    """Open a media file for reading, failing clearly on empty, missing or non-media files."""
+    import av
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise VideoOpenFailure(f"cannot read {path.name}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise VideoOpenFailure(f"{path.name} is empty (0 bytes)")
+    with ffmpeg_errors(path, "cannot open", VideoOpenFailure):
+        return av.open(str(path), mode="r", metadata_errors="ignore")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

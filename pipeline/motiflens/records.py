@@ -1,0 +1,287 @@
+"""Typed records passed between stages. Times are seconds from the start of the video.
+
+Each record that appears in `timeline.json` has `to_json()` producing exactly the contract's fields
+(DESIGN.md section 3); optional fields are omitted when unset so that outputs stay byte-stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+Orientation = Literal["vertical", "horizontal", "square"]
+StreamState = Literal["ok", "skipped", "failed"]
+VideoState = Literal["ok", "failed", "skipped"]
+BandKind = Literal["letterbox", "blur_pad", "subtitle"]
+
+
+def _round(value: float, digits: int = 3) -> float:
+    """Round times and scores so that float noise never changes an output byte."""
+    return round(float(value), digits)
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """One input file: where it is, how the user named it, and its stable id."""
+
+    path: Path
+    relative_path: str
+    video_id: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the probe found. Width and height are as displayed (rotation applied)."""
+
+    id: str
+    path: str
+    sha256: str
+    size_bytes: int
+    duration_seconds: float
+    width: int
+    height: int
+    rotation: int
+    fps: float
+    vfr: bool
+    codec: str
+    has_audio: bool
+    audio_codec: str | None = None
+    audio_sample_rate: int | None = None
+    frame_count: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"video size must be positive, got {self.width}x{self.height}")
+        if self.rotation not in (0, 90, 180, 270):
+            raise ValueError(f"rotation must be one of 0, 90, 180, 270, got {self.rotation}")
+
+    @property
+    def orientation(self) -> Orientation:
+        if self.height > self.width:
+            return "vertical"
+        return "horizontal" if self.width > self.height else "square"
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "path": self.path,
+            "sha256": self.sha256,
+            "duration_seconds": _round(self.duration_seconds),
+            "width": self.width,
+            "height": self.height,
+            "rotation": self.rotation,
+            "fps": _round(self.fps),
+            "orientation": self.orientation,
+            "has_audio": self.has_audio,
+            "vfr": self.vfr,
+            "codec": self.codec,
+            "size_bytes": self.size_bytes,
+        }
+        if self.audio_codec is not None:
+            doc["audio_codec"] = self.audio_codec
+        if self.frame_count is not None:
+            doc["frame_count"] = self.frame_count
+        return doc
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned pixel box [x0, x1) x [y0, y1) in displayed full-resolution coordinates."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.x0 < self.x1 and 0 <= self.y0 < self.y1):
+            raise ValueError(f"empty or negative box {self}")
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def to_json(self) -> list[int]:
+        return [self.x0, self.y0, self.x1, self.y1]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A horizontal band of rows that is not picture content (bars, blurred padding, subtitles)."""
+
+    kind: BandKind
+    top: int
+    bottom: int
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "top": self.top, "bottom": self.bottom, "confidence": _round(self.confidence)}
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One square model input cut from a frame; `box` is where it lies on screen."""
+
+    index: int
+    box: Box
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "box": self.box.to_json()}
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """Per-video screen geometry: the picture area, the bands around or over it, and the tiles."""
+
+    width: int
+    height: int
+    content: Box
+    bands: tuple[Band, ...]
+    tiles: tuple[Tile, ...]
+
+    @property
+    def subtitle_band(self) -> Band | None:
+        return next((band for band in self.bands if band.kind == "subtitle"), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "content_box": self.content.to_json(),
+            "bands": [band.to_json() for band in self.bands],
+            "tiles": [tile.to_json() for tile in self.tiles],
+        }
+
+
+@dataclass
+class SampledFrame:
+    """A decoded RGB frame, rotated upright, possibly downscaled by `scale` from the displayed size."""
+
+    index: int
+    time_seconds: float
+    image: np.ndarray
+    scale: float
+
+    def crop(self, box: Box) -> np.ndarray:
+        """The pixels under a full-resolution box, in this frame's working resolution."""
+        height, width = self.image.shape[:2]
+        x0 = min(int(round(box.x0 * self.scale)), width - 1)
+        y0 = min(int(round(box.y0 * self.scale)), height - 1)
+        x1 = max(min(int(round(box.x1 * self.scale)), width), x0 + 1)
+        y1 = max(min(int(round(box.y1 * self.scale)), height), y0 + 1)
+        return self.image[y0:y1, x0:x1]
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    """16 kHz mono float32 PCM extracted once per video, stored as a WAV file."""
+
+    path: Path
+    sample_rate: int
+    num_samples: int
+    peak: float
+
+    # Below -80 dBFS nothing can be heard; speech models would only hallucinate on it.
+    SILENCE_PEAK = 1e-4
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.num_samples / self.sample_rate
+
+    @property
+    def silent(self) -> bool:
+        return self.peak < self.SILENCE_PEAK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.path.name,
+            "sample_rate": self.sample_rate,
+            "num_samples": self.num_samples,
+            "duration_seconds": _round(self.duration_seconds),
+            "peak": _round(self.peak, 6),
+            "silent": self.silent,
+        }
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    status: StreamState
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status} if self.reason is None else {"status": self.status, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Shot:
+    index: int
+    start_seconds: float
+    end_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "start_seconds": _round(self.start_seconds), "end_seconds": _round(self.end_seconds)}
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start_seconds: float
+    end_seconds: float
+    probability: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "word": self.word,
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+            "probability": _round(self.probability),
+        }
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A timed piece of dialogue from speech (asr) or burned-in subtitles (ocr)."""
+
+    id: str
+    source: Literal["asr", "ocr"]
+    start_seconds: float
+    end_seconds: float
+    text: str
+    language: str | None = None
+    text_en: str | None = None
+    words: tuple[Word, ...] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+            "text": self.text,
+        }
+        if self.language is not None:
+            doc["language"] = self.language
+        if self.text_en is not None:
+            doc["text_en"] = self.text_en
+        if self.words is not None:
+            doc["words"] = [word.to_json() for word in self.words]
+        doc.update(self.extra)
+        return doc
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str | None
+    segments: tuple[Segment, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"language": self.language, "segments": [segment.to_json() for segment in self.segments]}

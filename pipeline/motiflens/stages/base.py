@@ -1,0 +1,78 @@
+"""The stage contract and the per-video work record that stages read and fill."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..config import Config
+from ..records import (
+    AudioTrack,
+    FrameLayout,
+    Shot,
+    StreamStatus,
+    Transcript,
+    VideoInfo,
+    VideoSource,
+    VideoState,
+)
+
+
+@dataclass
+class VideoWork:
+    """Everything known about one video during a run. Stages fill the fields they own."""
+
+    source: VideoSource
+    workdir: Path
+    info: VideoInfo | None = None
+    layout: FrameLayout | None = None
+    frame_times: list[float] = field(default_factory=list)
+    audio: AudioTrack | None = None
+    streams: dict[str, StreamStatus] = field(default_factory=dict)
+    shots: list[Shot] = field(default_factory=list)
+    transcript: Transcript | None = None
+    ingest_report: dict[str, Any] = field(default_factory=dict)
+    status: VideoState = "ok"
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    timings_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def video_id(self) -> str:
+        return self.source.video_id
+
+    def fail(self, status: VideoState, message: str) -> None:
+        self.status = status
+        self.error = message
+
+
+class Stage(ABC):
+    """One job over many videos.
+
+    `open` loads anything heavy once for a chunk of videos, `process` handles one video, `close`
+    frees memory (GPU included) before the next stage opens. A stage raises MediaError subclasses for
+    problems with a video; the runner records them and moves on to the next video.
+    """
+
+    name: ClassVar[str]
+    #: The `streams` entry this stage reports in timeline.json, if any.
+    stream: ClassVar[str | None] = None
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def open(self) -> None:
+        """Load models; called once before a chunk of videos."""
+
+    @abstractmethod
+    def process(self, work: VideoWork) -> None:
+        """Read what earlier stages put in `work`, add this stage's results."""
+
+    def close(self) -> None:
+        """Free what `open` loaded."""
+
+    def models(self) -> dict[str, dict[str, str]]:
+        """{role: {id, sha256}} of the models this stage used, for run.json and timeline.json."""
+        return {}
