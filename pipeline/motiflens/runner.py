@@ -153,6 +153,8 @@ class Runner:
             entry["error"] = work.error
         if work.warnings:
             entry["warnings"] = list(work.warnings)
+        if work.stats:
+            entry["stats"] = work.stats
         if work.source.metadata:
             entry["metadata"] = dict(work.source.metadata)
         entry["timings_seconds"] = work.timings_seconds

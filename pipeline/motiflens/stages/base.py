@@ -34,6 +34,8 @@ class VideoWork:
     shots: list[Shot] = field(default_factory=list)
     transcript: Transcript | None = None
     ingest_report: dict[str, Any] = field(default_factory=dict)
+    #: Counters a stage wants in run.json for this video (e.g. dropped hallucinations), by stage name.
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     status: VideoState = "ok"
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
