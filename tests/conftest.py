@@ -1,0 +1,30 @@
+"""Shared fixtures. Media is generated per session with the ffmpeg binary from imageio-ffmpeg
+(see tests/media.py for the exact commands); nothing is downloaded."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def no_logged_errors(caplog: pytest.LogCaptureFixture):
+    """A test passes only if MotifLens logged no ERROR: errors belong in records, not in logs."""
+    yield
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR and r.name.startswith("motiflens")]
+    assert not errors, f"errors were logged: {[r.getMessage() for r in errors]}"
