@@ -44,15 +44,17 @@ class FrameReader:
         scale = working_scale(info, self.config.max_side)
         # Frames arrive as stored (before rotation): scale the stored size.
         stored_w, stored_h = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
-        out_w = max(2, int(round(stored_w * scale / 2)) * 2)
-        out_h = max(2, int(round(stored_h * scale / 2)) * 2)
+        out_w = max(2, round(stored_w * scale / 2) * 2)
+        out_h = max(2, round(stored_h * scale / 2) * 2)
         tolerance = 0.5 / info.fps if info.fps > 0 else 0.02
         turns = -info.rotation // 90  # np.rot90 turns counter-clockwise; rotation is clockwise
 
         container = open_container(path)
         with container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            # Frame threading is faster but hangs when a container is closed before the end of the
+            # stream while torch/torchvision are loaded (PyAV issues 1849, 1861): slices are safe.
+            stream.thread_type = "SLICE"
             if self.config.decode_threads:
                 stream.codec_context.thread_count = self.config.decode_threads
             start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
@@ -60,9 +62,11 @@ class FrameReader:
             position = -1.0
             index = 0
             emitted = 0
+            sought = -1  # the target index a seek was last considered for: at most one seek per target
             while index < len(times):
                 target = times[index]
-                if decoder is None or target - position > self.config.seek_gap_seconds:
+                if decoder is None or (sought != index and target - position > self.config.seek_gap_seconds):
+                    sought = index
                     if target > self.config.seek_gap_seconds:
                         offset = int((target + start) / stream.time_base)
                         with ffmpeg_errors(path, "cannot seek in"):

@@ -23,13 +23,17 @@ def ffmpeg_errors(path: Path, action: str, error_class: type = DecodeError) -> I
     import av
     import av.logging
 
-    # PyAV silences FFmpeg by default; errors only, captured rather than printed.
+    # FFmpeg's log is captured only inside this block. Left on, its callback needs the GIL from FFmpeg's
+    # decoder threads and can deadlock a container's close() (PyAV issues 909 and 1849).
     av.logging.set_level(av.logging.ERROR)
-    with av.logging.Capture() as captured:
-        try:
-            yield
-        except av.FFmpegError as exc:
-            raise error_class(f"{action} {path.name}: {exc}", ffmpeg_stderr=_ffmpeg_lines(captured)) from exc
+    try:
+        with av.logging.Capture() as captured:
+            try:
+                yield
+            except av.FFmpegError as exc:
+                raise error_class(f"{action} {path.name}: {exc}", ffmpeg_stderr=_ffmpeg_lines(captured)) from exc
+    finally:
+        av.logging.set_level(None)
 
 
 def open_container(path: Path) -> Any:
