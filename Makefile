@@ -11,6 +11,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# rapidocr-onnxruntime drags in GUI OpenCV (needs libGL); keep only the headless build of the same version.
+	$(BIN)/pip uninstall --quiet -y opencv-python
+	$(BIN)/pip install --quiet --force-reinstall --no-deps "opencv-python-headless==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"
+	$(BIN)/python -c 'import cv2, rapidocr_onnxruntime'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -23,7 +23,8 @@ _HEADER_BYTES = 58  # RIFF + fmt (18-byte body, as float WAVs require) + fact + 
 def _write_header(handle: BinaryIO, sample_rate: int, num_samples: int) -> None:
     data_bytes = num_samples * 4
     handle.write(b"RIFF" + struct.pack("<I", _HEADER_BYTES - 8 + data_bytes) + b"WAVE")
-    handle.write(b"fmt " + struct.pack("<IHHIIHHH", 18, _WAVE_FORMAT_IEEE_FLOAT, 1, sample_rate, sample_rate * 4, 4, 32, 0))
+    fmt = struct.pack("<IHHIIHHH", 18, _WAVE_FORMAT_IEEE_FLOAT, 1, sample_rate, sample_rate * 4, 4, 32, 0)
+    handle.write(b"fmt " + fmt)
     handle.write(b"fact" + struct.pack("<II", 4, num_samples))
     handle.write(b"data" + struct.pack("<I", data_bytes))
 

@@ -158,5 +158,84 @@ def models_list() -> None:
         click.echo(f"{card.name:28} {card.role:7} {card.source:9} {card.license:14} {state}")
 
 
+@models.command("import")
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option("--name", help="Name in the cache; a name from `models list` is what runs look for "
+              "(default: the folder name, or the file name without its suffix).")
+def models_import(path: Path, name: str | None) -> None:
+    """Copy weights into the model cache for air-gapped machines: PATH is a model folder (a CTranslate2
+    Whisper export with model.bin) or a single weights file. Its sha256 is recorded, and checked
+    against the model card when the card pins one."""
+    from .model_cache import import_model
+    from .models import cache_dir, load_model_cards
+
+    name = name or (path.name if path.is_dir() else path.stem)
+    try:
+        pinned = next((card.sha256 for card in load_model_cards() if card.name == name), None)
+        manifest = import_model(path, name, cache_dir(), expected_sha256=pinned)
+    except ModelError as error:
+        _fail(error)
+        return
+    click.echo(f"imported {name} → {cache_dir() / name} (sha256 {manifest.sha256})")
+
+
+@cli.command()
+@click.argument("labels", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The taxonomy overlay to write (YAML); add it to visual.taxonomy.")
+@config_option
+@set_option
+def calibrate(labels: Path, out_path: Path, config_path: Path | None, overrides: tuple[str, ...]) -> None:
+    """Fit per-symbol thresholds to labelled frames and write them as a taxonomy overlay.
+
+    LABELS is a CSV with columns image, video, time_seconds, symbol_id, label (0/1): each row judges one
+    symbol on one frame, given as an image file or as a video and an instant (paths relative to the CSV).
+    Needs the real weights of visual.model (see pipeline/motiflens/visual/calibrate.py for details).
+    """
+    from .environment import resolve_device
+    from .taxonomy import load_taxonomy, taxonomy_paths
+    from .visual.backend import create_backend
+    from .visual.calibrate import (
+        FrameSource,
+        fit_thresholds,
+        overlay_document,
+        read_labels,
+        score_labelled_frames,
+        write_overlay,
+    )
+    from .visual.engine import FrameScorer
+    from .visual.prompts import build_prompt_bank
+    from .visual.weights import WeightsResolver
+
+    try:
+        config = load_config(config_path, list(overrides))
+        settings = config.visual
+        taxonomy = load_taxonomy(taxonomy_paths(settings.builtin_taxonomy, settings.taxonomy))
+        rows = read_labels(labels, taxonomy)
+        weights = WeightsResolver(settings.weights, settings.allow_download, config.seed).resolve(settings.model)
+        backend = create_backend(weights, resolve_device(config.device), settings.autocast)
+        backend.load()
+        try:
+            bank = build_prompt_bank(backend, taxonomy, weights.card.id, weights.key, backend.logit_scale,
+                                     settings.embedding_cache)
+            scorer = FrameScorer(backend, bank, settings.batch_size)
+            scores = score_labelled_frames(rows, scorer, FrameSource(config), settings.mask_subtitles)
+        finally:
+            backend.close()
+        fits, unfitted = fit_thresholds(rows, scores, taxonomy)
+        if not fits:
+            raise InputError(f"{labels}: no symbol has both a positive (1) and a negative (0) row; nothing to fit")
+        write_overlay(out_path, overlay_document(fits, labels, weights, taxonomy, len(rows)))
+    except MotifLensError as error:
+        _fail(error)
+        return
+    for fit in fits:
+        click.echo(f"{fit.symbol_id:28} threshold {fit.threshold:.4f}  F1 {fit.f1:.3f}  "
+                   f"(+{fit.positives} / -{fit.negatives})")
+    for symbol_id in unfitted:
+        click.echo(f"{symbol_id:28} not fitted: needs both positive and negative rows")
+    click.echo(f"wrote {out_path}; use it with --set 'visual.taxonomy=[{out_path}]'")
+
+
 def main() -> None:
     cli()

@@ -79,14 +79,218 @@ class RunConfig(Section):
     fail_fast: bool = Field(False, description="Stop at the first failed video.")
 
 
+class AsrConfig(Section):
+    enabled: bool = Field(True, description="Transcribe speech with Whisper.")
+    model: str = Field(
+        "whisper-base",
+        min_length=1,
+        description="A speech model name from models/ (`motiflens models list`) or the path of a CTranslate2 "
+        "Whisper folder.",
+    )
+    allow_download: bool = Field(
+        False, description="Download a hub model missing from the cache (HF_HUB_OFFLINE=1 still forbids it)."
+    )
+    compute_type: Literal["auto", "int8", "int8_float16", "float16", "float32"] = Field(
+        "auto", description="CTranslate2 precision; auto is int8 on CPU and float16 on CUDA."
+    )
+    cpu_threads: int = Field(0, ge=0, le=256, description="Model threads on CPU; 0: one per available core.")
+    batch_size: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="On CUDA, speech chunks decoded together (faster-whisper's batched pipeline); 1 decodes "
+        "one at a time, as CPU always does.",
+    )
+    beam_size: int = Field(5, ge=1, le=16, description="Beam search width.")
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}$",
+        description="Force one language (e.g. zh) for all speech; unset detects it per speech chunk.",
+    )
+    languages: tuple[str, ...] = Field(
+        (),
+        description="Detect only among these languages (e.g. [zh, en]); empty allows all that Whisper knows.",
+    )
+    language_switch_probability: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Speech is grouped by time and its language detected; one pause-delimited region keeps a "
+        "different language of its own only when detected at least this surely.",
+    )
+    vad_threshold: float = Field(0.5, gt=0, lt=1, description="Silero VAD speech probability threshold.")
+    vad_min_silence_ms: int = Field(
+        500, ge=50, le=10_000, description="A pause at least this long ends a speech region."
+    )
+    vad_pad_ms: int = Field(200, ge=0, le=2000, description="Padding kept around each speech region.")
+    chunk_max_seconds: float = Field(
+        30.0, ge=2, le=30, description="Same-language speech regions are grouped into chunks up to this long."
+    )
+    chunk_max_gap_seconds: float = Field(
+        1.5,
+        ge=0,
+        le=30,
+        description="Regions further apart stay in separate chunks (Whisper invents text over long pauses).",
+    )
+    condition_on_previous_text: bool = Field(
+        False, description="Prompt each window with the previous text (more fluent, but loops on repeats)."
+    )
+    word_timestamps: bool = Field(True, description="Time and score every word.")
+    translate: bool = Field(
+        True, description="Add English (text_en, from Whisper's translate task) to non-English speech."
+    )
+    simplified_chinese: bool = Field(
+        True, description="Prompt Whisper for Simplified Chinese and convert any Traditional characters."
+    )
+    no_speech_threshold: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Drop a segment above this no-speech probability whose log-probability is also below "
+        "log_prob_threshold.",
+    )
+    log_prob_threshold: float = Field(-1.0, ge=-20, le=0, description="See no_speech_threshold.")
+    drop_repeats: bool = Field(True, description="Drop a segment that repeats the previous one.")
+    drop_phantoms: bool = Field(
+        True, description="Drop phantom lines Whisper invents (subtitle credits, 'thanks for watching')."
+    )
+
+
+class OcrConfig(Section):
+    enabled: bool = Field(True, description="Read burned-in subtitles (RapidOCR, PP-OCR models).")
+    sample_fps: float = Field(
+        2.0, gt=0, le=10, description="Frames read per second; 2 catches every subtitle shown for 1 s."
+    )
+    max_side: int = Field(
+        1920, ge=320, le=4096, description="Frames are decoded with their long side at most this for OCR."
+    )
+    scan_lower_fraction: float = Field(
+        0.0,
+        ge=0,
+        le=0.6,
+        description="For a video where ingest found no subtitle band, read this lowest share of the picture "
+        "instead; 0 skips OCR for it.",
+    )
+    band_padding: float = Field(
+        0.3, ge=0, le=1, description="The band grows by this share of its height above and below."
+    )
+    min_width: int = Field(
+        1080,
+        ge=0,
+        le=4096,
+        description="Narrower subtitle regions are upscaled to this width before OCR (small glyphs lose the "
+        "spaces between English words); 0 never upscales.",
+    )
+    min_confidence: float = Field(0.6, ge=0, le=1, description="Ignore text lines recognised less surely.")
+    center_tolerance: float = Field(
+        0.25,
+        gt=0,
+        le=0.5,
+        description="Subtitles are centred: a line whose centre is further than this share of the width from "
+        "the middle is scene text; 0.5 keeps every line.",
+    )
+    merge_similarity: float = Field(
+        0.8, ge=0, le=1, description="Consecutive reads at least this similar are one subtitle."
+    )
+    reuse_max_change: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Skip recognition when a frame's text boxes match the last recognised frame's and at most "
+        "this share of their pixels changed; 0 recognises every frame.",
+    )
+    max_gap_seconds: float = Field(
+        0.6, ge=0, le=10, description="A subtitle survives missed reads for at most this long."
+    )
+    simplified_chinese: bool = Field(True, description="Convert Traditional characters read on screen.")
+    link_min_overlap: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="An OCR and an ASR segment are linked when they overlap by at least this share of the "
+        "shorter one.",
+    )
+
+
+class VisualConfig(Section):
+    enabled: bool = Field(True, description="Detect cultural symbols on screen (CLIP zero-shot on square tiles).")
+    model: str = Field(
+        "clip-vit-b-32",
+        min_length=1,
+        description="A visual model card name from models/ (`motiflens models list`). `test` (random weights) "
+        "is refused outside the test suite.",
+    )
+    weights: Path | None = Field(
+        None, description="A local weights file (.safetensors, .bin, .pt): looked at before the model cache."
+    )
+    allow_download: bool = Field(
+        False, description="Download weights missing from the cache from the Hugging Face hub (needs internet)."
+    )
+    on_missing_weights: Literal["skip", "error"] = Field(
+        "skip",
+        description="Without weights: skip the visual stream with a loud warning (streams.visual=skipped), or "
+        "stop the run before any video is touched.",
+    )
+    builtin_taxonomy: bool = Field(
+        True, description="Start from data/taxonomy/cultural_symbols.yaml; false uses only `taxonomy` files."
+    )
+    taxonomy: tuple[Path, ...] = Field(
+        (),
+        description="Taxonomy or overlay files (e.g. from `motiflens calibrate`), applied in order after the "
+        "built-in one; later entries replace or patch symbols by id. Relative paths start at the working folder.",
+    )
+    threshold: float = Field(
+        0.5, gt=0, lt=1, description="Presence score that starts an occurrence, for symbols without their own."
+    )
+    hysteresis: float = Field(
+        0.1, ge=0, lt=1, description="An occurrence ends when the smoothed score drops below threshold minus this."
+    )
+    smoothing_seconds: float = Field(
+        2.0, ge=0, le=60, description="Width of the centred moving average over frame scores; 0 disables it."
+    )
+    min_duration_seconds: float = Field(
+        1.0, ge=0, le=600, description="Shorter occurrences are dropped."
+    )
+    batch_size: int = Field(32, ge=1, le=4096, description="Tiles encoded together.")
+    autocast: Literal["float16", "bfloat16", "none"] = Field(
+        "float16", description="Mixed precision on CUDA; CPU always computes in float32."
+    )
+    mask_subtitles: bool = Field(
+        True, description="Paint the burned-in subtitle band a neutral grey before scoring (text is not content)."
+    )
+    dedup: bool = Field(True, description="Reuse the last encoding for near-identical frames (static shots).")
+    dedup_threshold: float = Field(
+        1.0,
+        gt=0,
+        le=64,
+        description="Mean absolute grey-level difference of 16x16 thumbnails below which a frame is a duplicate "
+        "of the last encoded one.",
+    )
+    embedding_cache: bool = Field(
+        True, description="Keep prompt-ensemble text embeddings on disk, keyed by model, weights and prompts."
+    )
+    thumbnails: bool = Field(True, description="Write one JPEG per occurrence, at its peak, with the tile outlined.")
+    thumbnail_max_side: int = Field(384, ge=64, le=4096, description="Long side of evidence thumbnails.")
+    prominence_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Screen time at which an occurrence's provisional narrative_weight (mean score x share of "
+        "this) saturates, until roles are aligned with the story.",
+    )
+
+
 class Config(Section):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for every random choice.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present.")
     input: InputConfig = InputConfig()
     frames: FramesConfig = FramesConfig()
     tiles: TilesConfig = TilesConfig()
+    visual: VisualConfig = VisualConfig()
     bands: BandsConfig = BandsConfig()
     audio: AudioConfig = AudioConfig()
+    asr: AsrConfig = AsrConfig()
+    ocr: OcrConfig = OcrConfig()
     run: RunConfig = RunConfig()
 
     def to_dict(self) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def find_padding_bands(greys: Sequence[np.ndarray], config: BandsConfig) -> list
     height = stack.shape[1]
     detail = np.abs(np.diff(stack, axis=2)).mean(axis=2)  # frames x rows
     # A row is padding only if it is flat in (almost) every frame: the 90th percentile guards that.
-    row_detail = _smooth(np.percentile(detail, 90, axis=0))
+    row_detail = np.percentile(detail, 90, axis=0)
     centre = row_detail[int(height * 0.3) : int(height * 0.7)]
     reference = float(np.median(centre)) if centre.size else 0.0
     if reference <= 1e-6:
@@ -136,7 +136,7 @@ def analyse_layout(
     working_height = greys[0].shape[0] if greys else height
 
     def to_full(row: int) -> int:
-        return min(height, max(0, int(round(row / scale))))
+        return min(height, max(0, round(row / scale)))
 
     bands: list[Band] = []
     content_top, content_bottom = 0, working_height

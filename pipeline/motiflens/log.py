@@ -7,7 +7,7 @@ import logging
 import sys
 
 LOGGER_NAME = "motiflens"
-_NOISY_LIBRARIES = ("libav", "av", "faster_whisper", "open_clip", "PIL", "urllib3", "huggingface_hub", "filelock")
+_NOISY_LIBRARIES = ("av", "faster_whisper", "open_clip", "PIL", "urllib3", "huggingface_hub", "filelock")
 
 
 def get_logger(name: str | None = None) -> logging.Logger:
@@ -39,6 +39,7 @@ def configure_logging(verbosity: int = 0, json_lines: bool = False, quiet: bool 
     root = get_logger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    root.propagate = False
     for name in _NOISY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.ERROR)
+    # FFmpeg's own lines are already part of every MediaError message; printing them too is noise.
+    logging.getLogger("libav").setLevel(logging.CRITICAL + 1)

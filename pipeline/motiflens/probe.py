@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from fractions import Fraction
 from typing import Any
@@ -32,7 +33,7 @@ def _frame_intervals(container: Any, stream: Any) -> list[float]:
         if len(times) >= _VFR_PACKETS:
             break
     times.sort()
-    return [later - earlier for earlier, later in zip(times, times[1:], strict=False) if later > earlier]
+    return [later - earlier for earlier, later in itertools.pairwise(times) if later > earlier]
 
 
 def is_variable_frame_rate(intervals: list[float]) -> bool:
@@ -46,7 +47,7 @@ def is_variable_frame_rate(intervals: list[float]) -> bool:
 
 def rotation_clockwise(frame_rotation: int) -> int:
     """PyAV reports the display matrix counter-clockwise; players and `rotate` tags speak clockwise."""
-    return int(round(-frame_rotation / 90.0)) % 4 * 90
+    return round(-frame_rotation / 90.0) % 4 * 90
 
 
 def probe(source: VideoSource) -> VideoInfo:

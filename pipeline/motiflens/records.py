@@ -173,10 +173,10 @@ class SampledFrame:
     def crop(self, box: Box) -> np.ndarray:
         """The pixels under a full-resolution box, in this frame's working resolution."""
         height, width = self.image.shape[:2]
-        x0 = min(int(round(box.x0 * self.scale)), width - 1)
-        y0 = min(int(round(box.y0 * self.scale)), height - 1)
-        x1 = max(min(int(round(box.x1 * self.scale)), width), x0 + 1)
-        y1 = max(min(int(round(box.y1 * self.scale)), height), y0 + 1)
+        x0 = min(round(box.x0 * self.scale), width - 1)
+        y0 = min(round(box.y0 * self.scale), height - 1)
+        x1 = max(min(round(box.x1 * self.scale), width), x0 + 1)
+        y1 = max(min(round(box.y1 * self.scale), height), y0 + 1)
         return self.image[y0:y1, x0:x1]
 
 
@@ -227,7 +227,11 @@ class Shot:
     end_seconds: float
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "start_seconds": _round(self.start_seconds), "end_seconds": _round(self.end_seconds)}
+        return {
+            "index": self.index,
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+        }
 
 
 @dataclass(frozen=True)
@@ -285,3 +289,97 @@ class Transcript:
 
     def to_json(self) -> dict[str, Any]:
         return {"language": self.language, "segments": [segment.to_json() for segment in self.segments]}
+
+
+SymbolRole = Literal["decorative", "referenced", "catalyst"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why an occurrence has its role: a visual span (with its thumbnail), a mention, an event."""
+
+    kind: str
+    start_seconds: float
+    end_seconds: float
+    ref: str | None = None
+    text: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "kind": self.kind,
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+        }
+        if self.ref is not None:
+            doc["ref"] = self.ref
+        if self.text is not None:
+            doc["text"] = self.text
+        return doc
+
+
+@dataclass(frozen=True)
+class ScreenRegion:
+    """The tile where a symbol scored best; `box` is (x0, y0, x1, y1) as fractions of the displayed frame."""
+
+    tile: int
+    box: tuple[float, float, float, float]
+    full_frame: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"tile": self.tile, "box": [_round(value) for value in self.box]}
+        if self.full_frame:
+            doc["full_frame"] = True
+        return doc
+
+
+@dataclass(frozen=True)
+class SymbolOccurrence:
+    """A span of screen time in which one symbol is present (the `symbols` entries of timeline.json).
+
+    Scores are the model's per-frame presence scores in [0, 1]: `peak_score` the highest, `mean_score` the
+    mean over the frames of the span. Roles are a later stage's job (alignment with dialogue and events):
+    until it runs, a visual occurrence is `decorative`, its `narrative_weight` reflects screen prominence
+    only (see VisualConfig.prominence_seconds), and its evidence is the visual span with its peak thumbnail.
+    """
+
+    symbol_id: str
+    label: str
+    start_seconds: float
+    end_seconds: float
+    peak_seconds: float
+    peak_score: float
+    mean_score: float
+    screen_region: ScreenRegion | None
+    narrative_weight: float
+    evidence: tuple[Evidence, ...] = ()
+    role: SymbolRole = "decorative"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start_seconds <= self.peak_seconds <= self.end_seconds:
+            raise ValueError(
+                f"{self.symbol_id}: need 0 <= start <= peak <= end, got "
+                f"{self.start_seconds}, {self.peak_seconds}, {self.end_seconds}"
+            )
+        if not 0 <= self.narrative_weight <= 1:
+            raise ValueError(f"{self.symbol_id}: narrative_weight must be in [0, 1], got {self.narrative_weight}")
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.end_seconds - self.start_seconds
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "symbol_id": self.symbol_id,
+            "label": self.label,
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+            "peak_seconds": _round(self.peak_seconds),
+            "peak_score": _round(self.peak_score, 4),
+            "mean_score": _round(self.mean_score, 4),
+        }
+        if self.screen_region is not None:
+            doc["screen_region"] = self.screen_region.to_json()
+        doc["role"] = self.role
+        doc["narrative_weight"] = _round(self.narrative_weight)
+        doc["evidence"] = [item.to_json() for item in self.evidence]
+        return doc

@@ -63,6 +63,8 @@ class Runner:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         seed_everything(self.config.seed)
         device = resolve_device(self.config.device)
+        for stage in self.stages:
+            stage.prepare()
         started = datetime.now(UTC).isoformat(timespec="seconds")
         report = RunReport(out_dir=self.out_dir)
         stage_seconds = {stage.name: 0.0 for stage in self.stages}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from . import SCHEMA_VERSION
 from .errors import SchemaError
-from .records import StreamStatus
+from .records import StreamStatus, SymbolOccurrence
 from .stages import CONTRACT_STREAMS
 from .stages.base import VideoWork
 
@@ -26,8 +27,19 @@ def validate_timeline(document: dict[str, Any]) -> None:
     validator = jsonschema.Draft202012Validator(timeline_schema())
     errors = sorted(validator.iter_errors(document), key=lambda error: list(error.absolute_path))
     if errors:
-        lines = [f"  {'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}" for error in errors[:10]]
+        lines = [
+            f"  {'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
+            for error in errors[:10]
+        ]
         raise SchemaError("timeline.json does not match schema version 1:\n" + "\n".join(lines))
+
+
+def symbol_screen_seconds(occurrences: Sequence[SymbolOccurrence]) -> dict[str, float]:
+    """Seconds on screen per symbol; a symbol's occurrences never overlap, so durations add up."""
+    totals: dict[str, float] = {}
+    for occurrence in occurrences:
+        totals[occurrence.symbol_id] = totals.get(occurrence.symbol_id, 0.0) + occurrence.duration_seconds
+    return {symbol_id: round(seconds, 3) for symbol_id, seconds in sorted(totals.items())}
 
 
 def build_timeline(
@@ -52,6 +64,10 @@ def build_timeline(
         "mentions": [],
         "events": [],
         "themes": [],
-        "symbols": [],
-        "summary": {"symbol_screen_seconds": {}, "internalization_index": None, "event_counts": {}},
+        "symbols": [occurrence.to_json() for occurrence in work.symbols],
+        "summary": {
+            "symbol_screen_seconds": symbol_screen_seconds(work.symbols),
+            "internalization_index": None,
+            "event_counts": {},
+        },
     }

@@ -11,6 +11,9 @@ from .base import Stage, VideoWork
 # Order is execution order; heavy dependencies are imported only for stages a run includes.
 STAGES: dict[str, str] = {
     "ingest": "motiflens.stages.ingest:IngestStage",
+    "asr": "motiflens.stages.asr:AsrStage",
+    "ocr": "motiflens.stages.ocr:OcrStage",
+    "visual": "motiflens.stages.visual:VisualStage",
 }
 
 #: Timeline streams that every video reports, whether or not a stage produced them.

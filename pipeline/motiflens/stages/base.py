@@ -13,6 +13,7 @@ from ..records import (
     FrameLayout,
     Shot,
     StreamStatus,
+    SymbolOccurrence,
     Transcript,
     VideoInfo,
     VideoSource,
@@ -33,6 +34,7 @@ class VideoWork:
     streams: dict[str, StreamStatus] = field(default_factory=dict)
     shots: list[Shot] = field(default_factory=list)
     transcript: Transcript | None = None
+    symbols: list[SymbolOccurrence] = field(default_factory=list)
     ingest_report: dict[str, Any] = field(default_factory=dict)
     #: Counters a stage wants in run.json for this video (e.g. dropped hallucinations), by stage name.
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -64,6 +66,10 @@ class Stage(ABC):
 
     def __init__(self, config: Config) -> None:
         self.config = config
+
+    def prepare(self) -> None:
+        """Find and verify models; called once before any video work starts, so that a model that
+        cannot be had fails the run (ModelError) before anything is decoded or written."""
 
     def open(self) -> None:
         """Load models; called once before a chunk of videos."""

@@ -1,0 +1,415 @@
+"""Speech → timed segments with faster-whisper.
+
+Mixed zh/en dialogue must not be forced into one language. The audio is cut by VAD into speech
+regions (pauses between lines); regions close in time form spans (at most one Whisper window) and
+the language of every span and every region is detected. A region speaks its span's language unless
+its own detection is sure of another (`asr.language_switch_probability`); neighbouring regions of
+one language are then grouped into chunks, each decoded with its own language. Times of every
+segment and word are from the start of the video.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..config import AsrConfig
+from ..errors import ConfigError
+from ..log import get_logger
+from ..records import Segment, Word
+from .guards import SpeechSegment, apply_guards, build_guards
+from .text import collapse_spaces, has_cjk, has_latin, to_simplified
+from .whisper_model import WhisperWeights
+
+log = get_logger("asr")
+
+SAMPLE_RATE = 16000
+#: Whisper follows the script of its prompt: a Simplified prompt keeps base models off Traditional.
+#: "This is dialogue from a short drama": on the samples it also transcribed better than the common
+#: "以下是普通话的句子" (which base models echo as "以下…" at the start of lines).
+SIMPLIFIED_PROMPTS = {"zh": "这是一部短剧的对白。"}
+COMPUTE_TYPES = {"cpu": "int8", "cuda": "float16"}
+
+
+@dataclass(frozen=True)
+class SpeechChunk:
+    """Audio decoded in one go, in one language."""
+
+    start: float
+    end: float
+    language: str
+    language_probability: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start_seconds": round(self.start, 3),
+            "end_seconds": round(self.end, 3),
+            "language": self.language,
+            "language_probability": round(self.language_probability, 3),
+        }
+
+
+def check_languages(config: AsrConfig) -> None:
+    """Refuse language codes Whisper does not know before any work starts (they would be ignored)."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # the codes Whisper's tokenizer has tokens for
+
+    asked = [*config.languages, *([config.language] if config.language else [])]
+    unknown = sorted(set(asked) - set(_LANGUAGE_CODES))
+    if unknown:
+        raise ConfigError(f"asr: unknown language code(s) {unknown}; Whisper knows {' '.join(_LANGUAGE_CODES)}")
+
+
+def assign_languages(
+    regions: list[SpeechChunk], spans: list[SpeechChunk], switch_probability: float
+) -> list[SpeechChunk]:
+    """Each region speaks the language of the span (time-grouped speech) it lies in, unless its own
+    detection names another language at least `switch_probability` surely: short regions are often
+    misdetected, while a span has more audio to judge from, but a clearly different line (an English
+    reply in Mandarin dialogue) keeps its own language."""
+    assigned = []
+    for region in regions:
+        span = next((span for span in spans if span.start <= region.start and region.end <= span.end), None)
+        own = span is None or region.language == span.language or region.language_probability >= switch_probability
+        assigned.append(
+            region if own else replace(region, language=span.language, language_probability=span.language_probability)
+        )
+    return assigned
+
+
+def group_chunks(regions: list[SpeechChunk], max_seconds: float, max_gap: float) -> list[SpeechChunk]:
+    """Neighbouring regions of one language become one chunk while it fits `max_seconds` and no pause
+    inside is longer than `max_gap`. Its probability is the duration-weighted mean of its regions'."""
+    chunks: list[SpeechChunk] = []
+    weights: list[float] = []
+    for region in regions:
+        if chunks:
+            last = chunks[-1]
+            fits = region.end - last.start <= max_seconds and region.start - last.end <= max_gap
+            if fits and region.language == last.language:
+                total = weights[-1] + region.duration
+                probability = last.language_probability * weights[-1] + region.language_probability * region.duration
+                chunks[-1] = replace(last, end=region.end, language_probability=probability / max(total, 1e-9))
+                weights[-1] = total
+                continue
+        chunks.append(region)
+        weights.append(region.duration)
+    return chunks
+
+
+def attach_translations(
+    segments: list[SpeechSegment], translations: list[tuple[float, float, str]]
+) -> list[SpeechSegment]:
+    """Give each non-English segment the English text decoded over the same time: every translated
+    piece goes to the segment it overlaps most (the nearest one when it overlaps none)."""
+    targets = [index for index, segment in enumerate(segments) if segment.language != "en"]
+    if not targets:
+        return segments
+    pieces: dict[int, list[str]] = {}
+    for start, end, text in translations:
+
+        def fit(index: int, start: float = start, end: float = end) -> tuple[float, float]:
+            segment = segments[index]
+            overlap = min(end, segment.end) - max(start, segment.start)
+            distance = abs((start + end) / 2 - (segment.start + segment.end) / 2)
+            return overlap, -distance
+
+        pieces.setdefault(max(targets, key=fit), []).append(text)
+    return [
+        replace(segment, text_en=collapse_spaces(" ".join(pieces[index]))) if index in pieces else segment
+        for index, segment in enumerate(segments)
+    ]
+
+
+@dataclass
+class SpeechResult:
+    segments: list[SpeechSegment]
+    chunks: list[SpeechChunk]
+    dropped: Counter = field(default_factory=Counter)
+
+    @property
+    def language(self) -> str | None:
+        """The language spoken longest in the kept segments (else in the chunks)."""
+        spoken: Counter = Counter()
+        for segment in self.segments:
+            spoken[segment.language] += max(segment.end - segment.start, 1e-3)
+        if not spoken:
+            for chunk in self.chunks:
+                spoken[chunk.language] += chunk.duration
+        return spoken.most_common(1)[0][0] if spoken else None
+
+    def stats(self) -> dict[str, Any]:
+        seconds: Counter = Counter()
+        for chunk in self.chunks:
+            seconds[chunk.language] += chunk.duration
+        return {
+            "segments": len(self.segments),
+            "dropped": dict(sorted(self.dropped.items())),
+            "speech_seconds_by_language": {lang: round(value, 3) for lang, value in sorted(seconds.items())},
+            "chunks": [chunk.to_json() for chunk in self.chunks],
+        }
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """What every faster-whisper call of a run shares."""
+
+    prompts: dict[str, str]  # initial prompt by language
+    decoding: dict[str, Any]  # transcribe() keywords
+
+    @classmethod
+    def from_config(cls, config: AsrConfig, prompts: dict[str, str]) -> DecodeOptions:
+        decoding = {
+            "beam_size": config.beam_size,
+            "condition_on_previous_text": config.condition_on_previous_text,
+            "log_prob_threshold": config.log_prob_threshold,
+            # Whisper would silently drop no-speech segments itself; the guards drop and count them.
+            "no_speech_threshold": None,
+        }
+        return cls(prompts=prompts, decoding=decoding)
+
+    def for_task(self, language: str, task: str) -> dict[str, Any]:
+        """transcribe() keywords for one call. A Chinese prompt makes the translate task answer in
+        Chinese, so prompts are for transcription only. A translation is an aid: greedy, without
+        Whisper's temperature fallback (up to five more decodes when a small model translates poorly),
+        and with repeated trigrams banned, since greedy decoding of a poor translation loops."""
+        if task == "transcribe":
+            return {**self.decoding, "initial_prompt": self.prompts.get(language)}
+        return {**self.decoding, "initial_prompt": None, "temperature": 0.0, "no_repeat_ngram_size": 3}
+
+
+class Decoder(Protocol):
+    def decode(self, audio: np.ndarray, chunks: list[SpeechChunk], task: str, words: bool) -> list[SpeechSegment]:
+        """Segments of all chunks, times from the start of `audio`, in time order."""
+
+
+class SequentialDecoder:
+    """One chunk at a time (CPU: batching does not pay off on few cores)."""
+
+    def __init__(self, model: Any, options: DecodeOptions) -> None:
+        self.model = model
+        self.options = options
+
+    def decode(self, audio: np.ndarray, chunks: list[SpeechChunk], task: str, words: bool) -> list[SpeechSegment]:
+        decoded = []
+        for chunk in chunks:
+            piece = audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
+            segments, _ = self.model.transcribe(
+                piece,
+                language=chunk.language,
+                task=task,
+                word_timestamps=words,
+                vad_filter=False,
+                **self.options.for_task(chunk.language, task),
+            )
+            decoded.extend(to_speech_segment(segment, chunk, chunk.start) for segment in segments)
+        return decoded
+
+
+class BatchedDecoder:
+    """CUDA: all chunks of one language decoded in batches by faster-whisper's batched pipeline."""
+
+    def __init__(self, model: Any, options: DecodeOptions, batch_size: int) -> None:
+        from faster_whisper import BatchedInferencePipeline
+
+        self.pipeline = BatchedInferencePipeline(model)
+        self.options = options
+        self.batch_size = batch_size
+
+    def decode(self, audio: np.ndarray, chunks: list[SpeechChunk], task: str, words: bool) -> list[SpeechSegment]:
+        decoded = []
+        for language in sorted({chunk.language for chunk in chunks}):
+            group = [chunk for chunk in chunks if chunk.language == language]
+            segments, _ = self.pipeline.transcribe(
+                audio,
+                language=language,
+                task=task,
+                word_timestamps=words,
+                without_timestamps=False,
+                clip_timestamps=[{"start": chunk.start, "end": chunk.end} for chunk in group],
+                batch_size=self.batch_size,
+                **self.options.for_task(language, task),
+            )
+            for segment in segments:  # already in video time; find the chunk for its language score
+                middle = (segment.start + segment.end) / 2
+                chunk = min(group, key=lambda c: 0 if c.start <= middle <= c.end else abs(middle - c.start))
+                decoded.append(to_speech_segment(segment, chunk, 0.0))
+        return sorted(decoded, key=lambda segment: (segment.start, segment.end))
+
+
+def to_speech_segment(segment: Any, chunk: SpeechChunk, offset: float) -> SpeechSegment:
+    words = None
+    if segment.words is not None:
+        words = tuple(
+            Word(
+                word=word.word.strip(),
+                start_seconds=offset + float(word.start),
+                end_seconds=offset + max(float(word.end), float(word.start)),
+                probability=min(max(float(word.probability), 0.0), 1.0),
+            )
+            for word in segment.words
+            if word.word.strip()
+        )
+    return SpeechSegment(
+        start=offset + float(segment.start),
+        end=offset + float(segment.end),
+        text=collapse_spaces(segment.text),
+        language=chunk.language,
+        language_probability=chunk.language_probability,
+        avg_logprob=float(segment.avg_logprob),
+        no_speech_prob=float(segment.no_speech_prob),
+        words=words,
+    )
+
+
+def is_english(text: str) -> bool:
+    return has_latin(text) and not has_cjk(text)
+
+
+def simplify(segment: SpeechSegment) -> SpeechSegment:
+    words = segment.words
+    if words is not None:
+        words = tuple(replace(word, word=to_simplified(word.word)) for word in words)
+    return replace(segment, text=to_simplified(segment.text), words=words)
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class SpeechTranscriber:
+    """One Whisper model, loaded once, transcribing many tracks."""
+
+    def __init__(self, weights: WhisperWeights, config: AsrConfig, device: str, seed: int = 0) -> None:
+        self.weights = weights
+        self.config = config
+        self.device = device
+        self.seed = seed
+        self.prompts = SIMPLIFIED_PROMPTS if config.simplified_chinese else {}
+        self.guards = build_guards(config, self.prompts.values())
+        self.model: Any = None
+        self.decoder: Decoder | None = None
+
+    @property
+    def compute_type(self) -> str:
+        return COMPUTE_TYPES[self.device] if self.config.compute_type == "auto" else self.config.compute_type
+
+    def load(self) -> None:
+        from faster_whisper import WhisperModel
+
+        threads = self.config.cpu_threads or available_cores()
+        self.model = WhisperModel(
+            str(self.weights.folder), device=self.device, compute_type=self.compute_type, cpu_threads=threads
+        )
+        options = DecodeOptions.from_config(self.config, self.prompts)
+        batched = self.device == "cuda" and self.config.batch_size > 1
+        self.decoder = (
+            BatchedDecoder(self.model, options, self.config.batch_size)
+            if batched
+            else SequentialDecoder(self.model, options)
+        )
+        log.info(
+            "whisper %s on %s (%s, %d CPU threads)",
+            self.weights.name,
+            self.device,
+            self.compute_type,
+            threads,
+        )
+
+    def close(self) -> None:
+        self.decoder = None
+        self.model = None
+
+    def transcribe(self, audio: np.ndarray) -> SpeechResult:
+        if self.model is None or self.decoder is None:
+            raise RuntimeError("SpeechTranscriber.load() was not called")
+        import ctranslate2
+
+        # Temperature fallback samples: seed per track so that results do not depend on the video order.
+        ctranslate2.set_random_seed(self.seed)
+        chunks = self.language_chunks(audio)
+        if not chunks:
+            return SpeechResult(segments=[], chunks=[])
+        segments = self.decoder.decode(audio, chunks, "transcribe", self.config.word_timestamps)
+        if self.config.simplified_chinese:
+            segments = [simplify(segment) if segment.language == "zh" else segment for segment in segments]
+        kept, dropped = apply_guards(segments, self.guards)
+        foreign = [chunk for chunk in chunks if chunk.language != "en"]
+        if self.config.translate and foreign and kept:
+            translated = self.decoder.decode(audio, foreign, "translate", False)
+            # Small models sometimes "translate" into the source language; such pieces are no English.
+            english = [(piece.start, piece.end, piece.text) for piece in translated if is_english(piece.text)]
+            kept = attach_translations(kept, english)
+        return SpeechResult(segments=kept, chunks=chunks, dropped=dropped)
+
+    def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        options = VadOptions(
+            threshold=self.config.vad_threshold,
+            min_silence_duration_ms=self.config.vad_min_silence_ms,
+            speech_pad_ms=self.config.vad_pad_ms,
+            max_speech_duration_s=self.config.chunk_max_seconds,
+        )
+        return [
+            (span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE)
+            for span in get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
+        ]
+
+    def language_chunks(self, audio: np.ndarray) -> list[SpeechChunk]:
+        """Speech regions → spans grouped by time, language detected on both → chunks of one language."""
+        limits = (self.config.chunk_max_seconds, self.config.chunk_max_gap_seconds)
+        regions = [SpeechChunk(start, end, "", 0.0) for start, end in self.speech_regions(audio)]
+        if self.config.language is not None:
+            forced = [replace(region, language=self.config.language, language_probability=1.0) for region in regions]
+            return group_chunks(forced, *limits)
+        spans = [self.detect(audio, span) for span in group_chunks(regions, *limits)]
+        detected = [
+            next((span for span in spans if (span.start, span.end) == (region.start, region.end)), None)
+            or self.detect(audio, region)  # a span of one region was detected already
+            for region in regions
+        ]
+        return group_chunks(assign_languages(detected, spans, self.config.language_switch_probability), *limits)
+
+    def detect(self, audio: np.ndarray, chunk: SpeechChunk) -> SpeechChunk:
+        piece = audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
+        language, probability, ranking = self.model.detect_language(audio=piece)
+        allowed = set(self.config.languages)
+        candidates = [(name, prob) for name, prob in ranking if name in allowed]
+        total = sum(prob for _, prob in candidates)
+        if candidates and total > 0:  # renormalised over the allowed languages
+            language, probability = max(candidates, key=lambda item: item[1])
+            probability /= total
+        log.debug("speech %.2f-%.2f s: %s (%.2f)", chunk.start, chunk.end, language, probability)
+        return replace(chunk, language=language, language_probability=float(probability))
+
+
+def speech_records(segments: list[SpeechSegment], duration: float) -> list[Segment]:
+    """Timeline segments `asr-0001`… in time order, clipped to the track."""
+    ordered = sorted(segments, key=lambda segment: (segment.start, segment.end))
+    records = []
+    for number, segment in enumerate(ordered, start=1):
+        start = min(max(segment.start, 0.0), duration)
+        records.append(
+            Segment(
+                id=f"asr-{number:04d}",
+                source="asr",
+                start_seconds=start,
+                end_seconds=min(max(segment.end, start), duration),
+                text=segment.text,
+                language=segment.language,
+                text_en=segment.text_en,
+                words=segment.words,
+                # exp(mean token log-probability): the decoder's own certainty, in [0, 1]
+                extra={"confidence": round(min(1.0, math.exp(segment.avg_logprob)), 3)},
+            )
+        )
+    return records

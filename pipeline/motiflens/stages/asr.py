@@ -1,0 +1,107 @@
+"""ASR: Whisper (faster-whisper) over each video's extracted audio track → transcript segments."""
+
+from __future__ import annotations
+
+import gc
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..audio import read_wav_float32
+from ..config import Config
+from ..environment import resolve_device
+from ..log import get_logger
+from ..records import StreamStatus, Transcript
+from .base import Stage, VideoWork
+
+if TYPE_CHECKING:
+    from ..dialogue.transcribe import SpeechTranscriber
+    from ..dialogue.whisper_model import WhisperWeights
+
+log = get_logger("asr")
+
+
+def free_gpu_memory() -> None:
+    """Return cached CUDA blocks before the next model stage loads (only if torch is in use)."""
+    import sys
+
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class AsrStage(Stage):
+    name = "asr"
+    stream = "asr"
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.weights: WhisperWeights | None = None
+        self.transcriber: SpeechTranscriber | None = None
+
+    def prepare(self) -> None:
+        if self.config.asr.enabled:
+            from ..dialogue.transcribe import check_languages
+            from ..dialogue.whisper_model import WhisperResolver
+
+            check_languages(self.config.asr)
+            self.weights = WhisperResolver(self.config.asr).resolve()
+
+    def open(self) -> None:
+        if not self.config.asr.enabled:
+            return
+        from ..dialogue.transcribe import SpeechTranscriber
+
+        if self.weights is None:  # a caller that skipped prepare(); resolving is idempotent
+            self.prepare()
+        device = resolve_device(self.config.device)
+        self.transcriber = SpeechTranscriber(self.weights, self.config.asr, device, seed=self.config.seed)
+        self.transcriber.load()
+
+    def close(self) -> None:
+        if self.transcriber is not None:
+            self.transcriber.close()
+            self.transcriber = None
+            free_gpu_memory()
+
+    def models(self) -> dict[str, dict[str, str]]:
+        return {"speech": self.weights.to_json()} if self.weights is not None else {}
+
+    def process(self, work: VideoWork) -> None:
+        skipped = self._skip_reason(work)
+        if skipped is not None:
+            work.streams["asr"] = skipped
+            return
+        from ..dialogue.subtitles import write_exports
+        from ..dialogue.transcribe import speech_records
+
+        audio = np.array(read_wav_float32(work.audio.path), dtype=np.float32)
+        result = self.transcriber.transcribe(audio)
+        segments = speech_records(result.segments, work.audio.duration_seconds)
+        work.transcript = Transcript(language=result.language, segments=tuple(segments))
+        write_exports(work.transcript, work.workdir)
+        work.stats["asr"] = {
+            "audio_seconds": round(work.audio.duration_seconds, 3),
+            "language": result.language,
+            **result.stats(),
+        }
+        work.streams["asr"] = StreamStatus("ok") if segments else StreamStatus("ok", "no speech recognised")
+        log.info(
+            "%s: %d speech segments (%s), dropped %s",
+            work.video_id,
+            len(segments),
+            result.language,
+            dict(result.dropped) or "none",
+        )
+
+    def _skip_reason(self, work: VideoWork) -> StreamStatus | None:
+        if not self.config.asr.enabled:
+            return StreamStatus("skipped", "asr.enabled is false")
+        if work.audio is None:
+            audio = work.streams.get("audio")
+            why = audio.reason if audio is not None and audio.reason else "no audio track"
+            return StreamStatus("failed" if audio is not None and audio.status == "failed" else "skipped", why)
+        if work.audio.silent:
+            return StreamStatus("skipped", f"silent audio track (peak {work.audio.peak:.1e})")
+        return None

@@ -1,0 +1,152 @@
+"""Visual stream: when each taxonomy symbol is on screen, from CLIP zero-shot scores on square tiles.
+
+prepare() validates the taxonomy and finds the weights before any video work; without weights the stream
+is skipped for the whole run (one loud warning) or the run stops, as `visual.on_missing_weights` says.
+torch and open_clip are imported only when open() loads a model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Config
+from ..environment import resolve_device
+from ..frames import FrameReader
+from ..log import get_logger
+from ..records import Evidence, StreamStatus, SymbolOccurrence
+from ..taxonomy import Symbol, Taxonomy, load_taxonomy, taxonomy_paths
+from ..visual.backend import create_backend
+from ..visual.engine import FrameScorer, ScoringStats
+from ..visual.occurrences import Detection, detect, prominence_weight, thresholds
+from ..visual.prompts import build_prompt_bank
+from ..visual.thumbnails import ThumbnailRecorder
+from ..visual.tiles import TileCropper
+from ..visual.weights import MissingWeights, VisualWeights, WeightsResolver
+from .base import Stage, VideoWork
+
+log = get_logger("visual")
+
+THUMBNAIL_FOLDER = "thumbnails"
+
+
+class VisualStage(Stage):
+    name = "visual"
+    stream = "visual"
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.settings = config.visual
+        self.taxonomy: Taxonomy | None = None
+        self.weights: VisualWeights | None = None
+        self.skip_reason: str | None = None
+        self.scorer: FrameScorer | None = None
+
+    def prepare(self) -> None:
+        if not self.settings.enabled:
+            self.skip_reason = "visual.enabled is false"
+            return
+        self.taxonomy = load_taxonomy(taxonomy_paths(self.settings.builtin_taxonomy, self.settings.taxonomy))
+        resolver = WeightsResolver(self.settings.weights, self.settings.allow_download, self.config.seed)
+        try:
+            self.weights = resolver.resolve(self.settings.model)
+        except MissingWeights as exc:
+            if self.settings.on_missing_weights == "error":
+                raise
+            self.skip_reason = str(exc)
+            log.warning(
+                "VISUAL STREAM SKIPPED FOR THIS RUN (visual.on_missing_weights=skip): no symbol will be "
+                "detected on screen. %s",
+                exc,
+            )
+
+    def open(self) -> None:
+        if self.weights is None or self.taxonomy is None:
+            return
+        backend = create_backend(self.weights, resolve_device(self.config.device), self.settings.autocast)
+        backend.load()
+        bank = build_prompt_bank(
+            backend,
+            self.taxonomy,
+            self.weights.card.id,
+            self.weights.key,
+            backend.logit_scale,
+            self.settings.embedding_cache,
+        )
+        dedup = self.settings.dedup_threshold if self.settings.dedup else None
+        self.scorer = FrameScorer(backend, bank, self.settings.batch_size, dedup)
+
+    def close(self) -> None:
+        if self.scorer is not None:
+            self.scorer.backend.close()
+            self.scorer: FrameScorer | None = None
+
+    def models(self) -> dict[str, dict[str, str]]:
+        if self.weights is None or self.taxonomy is None:
+            return {}
+        entry = self.weights.to_json()
+        entry.update(taxonomy_version=self.taxonomy.version, taxonomy_hash=self.taxonomy.hash)
+        return {"visual": entry}
+
+    def process(self, work: VideoWork) -> None:
+        if self.skip_reason is not None:
+            work.streams["visual"] = StreamStatus("skipped", self.skip_reason)
+            return
+        if self.scorer is None or self.taxonomy is None or work.info is None or work.layout is None:
+            raise RuntimeError("visual stage used without prepare()/open() or before ingest")
+        cropper = TileCropper(work.layout, self.settings.mask_subtitles)
+        reader = FrameReader(self.config.frames)
+        frames = reader.read(work.source.path, work.info, work.frame_times)
+        recorder = ThumbnailRecorder(self.settings.thumbnail_max_side) if self.settings.thumbnails else None
+        if recorder is not None:
+            frames = recorder.tap(frames)
+
+        self.scorer.stats = ScoringStats()
+        indices, times, scores, winners = [], [], [], []
+        for scored in self.scorer.score(frames, cropper):
+            indices.append(scored.index)
+            times.append(scored.time_seconds)
+            scores.append(scored.pooled.scores)
+            winners.append(scored.pooled.tiles)
+
+        detections = detect(
+            np.array(times),
+            np.array(scores),
+            np.array(winners),
+            thresholds(self.taxonomy, self.settings.threshold),
+            work.info.duration_seconds,
+            self.settings,
+        )
+        work.symbols = []
+        for stale in (work.workdir / THUMBNAIL_FOLDER).glob("*.jpg"):  # from an earlier run into this folder
+            stale.unlink()
+        for detection in detections:
+            symbol = self.taxonomy.symbols[detection.symbol_index]
+            thumbnail = None
+            if recorder is not None:
+                thumbnail = f"{THUMBNAIL_FOLDER}/{symbol.id}-{round(detection.peak_seconds * 1000):08d}ms.jpg"
+                box = cropper.region(detection.peak_tile).box
+                recorder.write(indices[detection.peak_frame], box, work.workdir / thumbnail)
+            work.symbols.append(self._occurrence(symbol, detection, cropper, thumbnail))
+        work.stats["visual"] = {
+            **self.scorer.stats.to_json(),
+            "tiles_per_frame": len(work.layout.tiles),
+            "occurrences": len(work.symbols),
+        }
+        work.streams["visual"] = StreamStatus("ok")
+
+    def _occurrence(
+        self, symbol: Symbol, detection: Detection, cropper: TileCropper, thumbnail: str | None
+    ) -> SymbolOccurrence:
+        """A provisional record: role `decorative` and a prominence-only weight until alignment assigns roles."""
+        return SymbolOccurrence(
+            symbol_id=symbol.id,
+            label=symbol.label,
+            start_seconds=detection.start_seconds,
+            end_seconds=detection.end_seconds,
+            peak_seconds=detection.peak_seconds,
+            peak_score=detection.peak_score,
+            mean_score=detection.mean_score,
+            screen_region=cropper.region(detection.peak_tile),
+            narrative_weight=prominence_weight(detection, self.settings.prominence_seconds),
+            evidence=(Evidence("visual", detection.start_seconds, detection.end_seconds, ref=thumbnail),),
+        )

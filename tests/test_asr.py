@@ -1,0 +1,365 @@
+"""Speech: guards, chunking by language, translations and exports on synthetic segments; then the real
+Whisper base model (no download) on the bundled samples against their script (data/samples/samples.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from motiflens.audio import AudioExtractor, read_wav_float32
+from motiflens.config import AsrConfig, Config
+from motiflens.dialogue.guards import (
+    NoSpeechGuard,
+    PhantomGuard,
+    PromptEchoGuard,
+    RepeatGuard,
+    SpeechSegment,
+    apply_guards,
+    build_guards,
+)
+from motiflens.dialogue.subtitles import to_srt, to_vtt, write_exports
+from motiflens.dialogue.text import has_cjk, normalise, similarity, to_simplified
+from motiflens.dialogue.transcribe import (
+    BatchedDecoder,
+    DecodeOptions,
+    SpeechChunk,
+    SpeechResult,
+    SpeechTranscriber,
+    assign_languages,
+    attach_translations,
+    group_chunks,
+    is_english,
+    speech_records,
+)
+from motiflens.dialogue.whisper_model import WhisperResolver
+from motiflens.records import AudioTrack, Segment, StreamStatus, Transcript, VideoSource, Word
+from motiflens.stages.asr import AsrStage
+from motiflens.stages.base import VideoWork
+
+
+def speech(text: str, start: float = 0.0, end: float = 1.0, **scores) -> SpeechSegment:
+    values = {"language": "en", "language_probability": 0.9, "avg_logprob": -0.3, "no_speech_prob": 0.05}
+    values.update(scores)
+    return SpeechSegment(start=start, end=end, text=text, **values)
+
+
+# Hallucination guards
+
+
+def test_a_segment_repeating_the_previous_one_is_dropped() -> None:
+    guard = RepeatGuard()
+    first = speech("Come home with me.")
+    assert guard.rejects(speech("come home with me", 1, 2), first)
+    assert not guard.rejects(speech("Come home with me, now.", 1, 2), first)
+    assert not guard.rejects(first, None)
+
+
+def test_no_speech_needs_both_a_high_no_speech_probability_and_a_low_log_probability() -> None:
+    guard = NoSpeechGuard(no_speech_threshold=0.6, log_prob_threshold=-1.0)
+    assert guard.rejects(speech("hmm", no_speech_prob=0.9, avg_logprob=-1.5), None)
+    assert not guard.rejects(speech("hmm", no_speech_prob=0.9, avg_logprob=-0.4), None)
+    assert not guard.rejects(speech("hmm", no_speech_prob=0.2, avg_logprob=-1.5), None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "字幕由Amara.org社区提供",
+        "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+        "Thanks for watching!",
+        "Thank you for watching.",
+        "谢谢观看。",
+    ],
+)
+def test_known_phantom_lines_are_dropped(text: str) -> None:
+    assert PhantomGuard().rejects(speech(text), None)
+
+
+@pytest.mark.parametrize("text", ["Thank you.", "我们回家吧", "Watching the teapot, thanks to you, was a joy."])
+def test_real_lines_are_not_phantoms(text: str) -> None:
+    assert not PhantomGuard().rejects(speech(text), None)
+
+
+def test_an_echo_of_the_initial_prompt_is_dropped() -> None:
+    guard = PromptEchoGuard(["以下是普通话的句子，使用简体中文。"])
+    assert guard.rejects(speech("普通话的句子,使用简体中文", language="zh"), None)
+    assert not guard.rejects(speech("以下", language="zh"), None)  # too short to tell
+    assert not guard.rejects(speech("我们说普通话", language="zh"), None)
+
+
+def test_guards_count_what_they_drop_by_reason() -> None:
+    segments = [
+        speech("The teapot is ours.", 0, 1),
+        speech("The teapot is ours.", 1, 2),
+        speech("字幕由Amara.org社区提供", 2, 3),
+        speech("Mm.", 3, 4, no_speech_prob=0.95, avg_logprob=-2.0),
+        speech("   ", 4, 5),
+        speech("We leave tonight.", 5, 6),
+    ]
+    kept, dropped = apply_guards(segments, build_guards(AsrConfig()))
+    assert [segment.text for segment in kept] == ["The teapot is ours.", "We leave tonight."]
+    assert dropped == {"repeat": 1, "phantom": 1, "no_speech": 1, "empty": 1}
+
+
+def test_guards_can_be_turned_off() -> None:
+    segments = [speech("Thanks for watching", 0, 1), speech("Thanks for watching", 1, 2)]
+    kept, dropped = apply_guards(segments, build_guards(AsrConfig(drop_phantoms=False, drop_repeats=False)))
+    assert len(kept) == 2 and not dropped
+
+
+# Language per chunk
+
+
+def region(start: float, end: float, language: str, probability: float = 0.9) -> SpeechChunk:
+    return SpeechChunk(start, end, language, probability)
+
+
+def test_regions_keep_a_different_language_only_when_sure() -> None:
+    spans = [region(0, 9, "zh", 0.7), region(20, 25, "en", 0.9)]
+    regions = [
+        region(0, 4, "zh", 0.46),  # unsure, agrees with its span
+        region(4.5, 6, "th", 0.55),  # unsure and different: takes the span's language
+        region(6.5, 9, "en", 0.93),  # sure: an English reply inside Mandarin dialogue
+        region(20, 25, "en", 0.9),
+    ]
+    assigned = assign_languages(regions, spans, switch_probability=0.7)
+    assert [(r.language, r.language_probability) for r in assigned] == [
+        ("zh", 0.46),
+        ("zh", 0.7),
+        ("en", 0.93),
+        ("en", 0.9),
+    ]
+
+
+def test_regions_group_by_language_length_and_pause() -> None:
+    regions = [
+        region(0.0, 2.0, "zh"),
+        region(2.3, 4.0, "zh"),  # same language, short pause: joins
+        region(4.2, 6.0, "en"),  # language changes: new chunk
+        region(9.0, 10.0, "en"),  # 3 s pause: new chunk
+        region(10.2, 40.0, "en"),  # would exceed 30 s: new chunk
+    ]
+    chunks = group_chunks(regions, max_seconds=30, max_gap=1.5)
+    assert [(c.start, c.end, c.language) for c in chunks] == [
+        (0.0, 4.0, "zh"),
+        (4.2, 6.0, "en"),
+        (9.0, 10.0, "en"),
+        (10.2, 40.0, "en"),
+    ]
+
+
+def test_translations_go_to_the_segment_they_overlap_most() -> None:
+    segments = [speech("我们回家", 0, 2, language="zh"), speech("OK", 2, 3), speech("茶壶在哪里", 3, 5, language="zh")]
+    translated = [(0.1, 1.9, "We go home."), (3.0, 4.0, "Where is"), (4.0, 5.2, "the teapot?")]
+    result = attach_translations(segments, translated)
+    assert [segment.text_en for segment in result] == ["We go home.", None, "Where is the teapot?"]
+
+
+def test_speech_records_are_numbered_in_time_order_and_clipped() -> None:
+    records = speech_records([speech("b", 3, 4), speech("a", 1, 2), speech("c", 9, 12)], duration=10.0)
+    assert [(r.id, r.text, r.end_seconds) for r in records] == [
+        ("asr-0001", "a", 2),
+        ("asr-0002", "b", 4),
+        ("asr-0003", "c", 10.0),
+    ]
+    assert records[0].source == "asr" and 0 < records[0].extra["confidence"] <= 1
+
+
+# Exports
+
+
+def transcript() -> Transcript:
+    words = (Word("我们", 1.2, 1.6, 0.9),)
+    return Transcript(
+        language="zh",
+        segments=(
+            Segment("asr-0001", "asr", 1.2, 3.456, "我们回家 <吧>", "zh", "Let's go home & rest", words),
+            Segment("ocr-0001", "ocr", 1.0, 3.5, "我们回家吧", "zh", extra={"linked_ids": ["asr-0001"]}),
+            Segment("ocr-0002", "ocr", 3661.0, 3662.25, "Only on screen", "en"),
+        ),
+    )
+
+
+def test_webvtt_export() -> None:
+    assert to_vtt(transcript()) == (
+        "WEBVTT\n\n"
+        "asr-0001\n00:00:01.200 --> 00:00:03.456\n我们回家 &lt;吧&gt;\nLet's go home &amp; rest\n\n"
+        "ocr-0002\n01:01:01.000 --> 01:01:02.250\nOnly on screen\n"
+    )
+
+
+def test_srt_export() -> None:
+    assert to_srt(transcript()) == (
+        "1\n00:00:01,200 --> 00:00:03,456\n我们回家 <吧>\nLet's go home & rest\n\n"
+        "2\n01:01:01,000 --> 01:01:02,250\nOnly on screen\n"
+    )
+
+
+def test_exports_are_written_whole(tmp_path: Path) -> None:
+    written = write_exports(transcript(), tmp_path)
+    assert sorted(path.name for path in written) == ["transcript.srt", "transcript.vtt"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["transcript.srt", "transcript.vtt"]
+    assert to_vtt(Transcript(language=None)) == "WEBVTT\n"
+
+
+# The stage without usable audio (no model is loaded for these)
+
+
+def work_with_audio(tmp_path: Path, audio: AudioTrack | None, status: StreamStatus) -> VideoWork:
+    source = VideoSource(path=tmp_path / "x.mp4", relative_path="x.mp4", video_id="x")
+    work = VideoWork(source=source, workdir=tmp_path)
+    work.audio = audio
+    work.streams["audio"] = status
+    return work
+
+
+def test_no_audio_stream_skips_asr_with_the_reason(tmp_path: Path) -> None:
+    work = work_with_audio(tmp_path, None, StreamStatus("skipped", "the file has no audio stream"))
+    AsrStage(Config()).process(work)
+    assert work.streams["asr"] == StreamStatus("skipped", "the file has no audio stream")
+    assert work.transcript is None
+
+
+def test_failed_audio_extraction_fails_asr(tmp_path: Path) -> None:
+    work = work_with_audio(tmp_path, None, StreamStatus("failed", "cannot decode audio"))
+    AsrStage(Config()).process(work)
+    assert work.streams["asr"] == StreamStatus("failed", "cannot decode audio")
+
+
+def test_silent_audio_skips_asr(tmp_path: Path) -> None:
+    track = AudioTrack(path=tmp_path / "audio.wav", sample_rate=16000, num_samples=16000, peak=0.0)
+    work = work_with_audio(tmp_path, track, StreamStatus("ok", "silent track"))
+    AsrStage(Config()).process(work)
+    assert work.streams["asr"].status == "skipped" and "silent" in work.streams["asr"].reason
+
+
+def test_disabled_asr_is_skipped(tmp_path: Path) -> None:
+    work = work_with_audio(tmp_path, None, StreamStatus("ok"))
+    AsrStage(Config(asr=AsrConfig(enabled=False))).process(work)
+    assert work.streams["asr"] == StreamStatus("skipped", "asr.enabled is false")
+
+
+def test_unknown_language_codes_are_refused_before_work() -> None:
+    from motiflens.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"unknown language code\(s\) \['xx'\]"):
+        AsrStage(Config(asr=AsrConfig(languages=("zh", "xx")))).prepare()
+
+
+# The real Whisper base model on the bundled samples (data/samples/samples.json is their script).
+
+
+def words_of(text: str) -> list[str]:
+    return [word for word in (normalise(raw) for raw in text.split()) if word]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = words_of(reference), words_of(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, start=1):
+        previous, row[0] = row[0], i
+        for j, other in enumerate(hyp, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
+    return row[-1] / max(len(ref), 1)
+
+
+@pytest.fixture(scope="module")
+def script(samples_dir: Path) -> dict[str, dict]:
+    manifest = json.loads((samples_dir / "samples.json").read_text(encoding="utf-8"))
+    return {sample["file"]: sample for sample in manifest["samples"]}
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> SpeechTranscriber:
+    """One model for the whole module, as a run loads it once per chunk of videos."""
+    config = AsrConfig()
+    speech_model = SpeechTranscriber(WhisperResolver(config).resolve(), config, "cpu")
+    speech_model.load()
+    yield speech_model
+    speech_model.close()
+
+
+@pytest.fixture(scope="module")
+def heard(samples_dir: Path, script, transcriber, tmp_path_factory) -> dict[str, SpeechResult]:
+    folder = tmp_path_factory.mktemp("asr-samples")
+    results = {}
+    for name in script:
+        track = AudioExtractor().extract(samples_dir / name, folder / f"{name}.wav")
+        results[name] = transcriber.transcribe(np.array(read_wav_float32(track.path), dtype=np.float32))
+    return results
+
+
+def overlapping(result: SpeechResult, line: dict) -> list[SpeechSegment]:
+    return [
+        segment
+        for segment in result.segments
+        if min(segment.end, line["end_seconds"]) - max(segment.start, line["start_seconds"]) > 0
+    ]
+
+
+ENGLISH_LINES = [("lantern_vow.mp4", 0), ("lantern_vow.mp4", 1), ("dumplings_mixed.mp4", 0)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "index"), ENGLISH_LINES)
+def test_english_lines_come_out_with_a_low_word_error_rate(heard, script, name: str, index: int) -> None:
+    line = script[name]["lines"][index]
+    segments = overlapping(heard[name], line)
+    assert segments and {segment.language for segment in segments} == {"en"}
+    text = " ".join(segment.text for segment in segments)
+    assert word_error_rate(line["text"], text) < 0.2, text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "index"), ENGLISH_LINES)
+def test_english_word_times_lie_inside_the_spoken_line(heard, script, name: str, index: int) -> None:
+    line = script[name]["lines"][index]
+    words = [word for segment in overlapping(heard[name], line) for word in segment.words]
+    assert len(words) >= len(words_of(line["text"])) - 1
+    tolerance = 0.5
+    for word in words:
+        assert line["start_seconds"] - tolerance <= word.start_seconds <= word.end_seconds
+        assert word.end_seconds <= line["end_seconds"] + tolerance, word
+        assert 0 <= word.probability <= 1
+    assert [word.start_seconds for word in words] == sorted(word.start_seconds for word in words)
+
+
+@pytest.mark.slow
+def test_mandarin_is_detected_as_chinese_in_simplified_characters(heard, script) -> None:
+    result = heard["jade_teapot.mp4"]
+    assert result.language == "zh"
+    assert result.segments and {segment.language for segment in result.segments} == {"zh"}
+    text = "".join(segment.text for segment in result.segments)
+    assert has_cjk(text) and to_simplified(text) == text
+    for segment in result.segments:
+        assert all(to_simplified(word.word) == word.word for word in segment.words)
+    spoken = "".join(line["text"] for line in script["jade_teapot.mp4"]["lines"])
+    assert similarity(text, spoken) > 0.5, text  # base on synthetic speech: the gist, not every word
+
+
+@pytest.mark.slow
+def test_a_mixed_clip_yields_both_languages_each_at_its_line(heard, script) -> None:
+    result = heard["dumplings_mixed.mp4"]
+    english, chinese = script["dumplings_mixed.mp4"]["lines"]
+    assert {segment.language for segment in overlapping(result, english)} == {"en"}
+    assert {segment.language for segment in overlapping(result, chinese)} == {"zh"}
+    # Whisper's translate task gives the Chinese line an English text_en; the English line needs none.
+    assert all(is_english(segment.text_en) for segment in overlapping(result, chinese))
+    assert all(segment.text_en is None for segment in overlapping(result, english))
+    assert set(result.stats()["speech_seconds_by_language"]) == {"en", "zh"}
+    assert all(chunk["language_probability"] > 0.5 for chunk in result.stats()["chunks"])
+
+
+@pytest.mark.slow
+def test_the_batched_pipeline_gives_the_same_lines(heard, transcriber, samples_dir: Path, tmp_path: Path) -> None:
+    """The GPU path (faster-whisper's BatchedInferencePipeline), run on CPU so that no GPU can skip it."""
+    track = AudioExtractor().extract(samples_dir / "lantern_vow.mp4", tmp_path / "a.wav")
+    audio = np.array(read_wav_float32(track.path), dtype=np.float32)
+    chunks = heard["lantern_vow.mp4"].chunks
+    options = DecodeOptions.from_config(transcriber.config, transcriber.prompts)
+    segments = BatchedDecoder(transcriber.model, options, batch_size=4).decode(audio, chunks, "transcribe", True)
+    expected = " ".join(segment.text for segment in heard["lantern_vow.mp4"].segments)
+    assert word_error_rate(expected, " ".join(segment.text for segment in segments)) < 0.2
+    assert all(segment.words for segment in segments)
