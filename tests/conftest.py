@@ -28,3 +28,15 @@ def no_logged_errors(caplog: pytest.LogCaptureFixture):
     yield
     errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR and r.name.startswith("motiflens")]
     assert not errors, f"errors were logged: {[r.getMessage() for r in errors]}"
+
+
+@pytest.fixture
+def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No weights anywhere, no network: the model cache is an empty folder and the hub is off."""
+    from motiflens.visual.weights import ALLOW_TEST_MODELS_ENV
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MOTIFLENS_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv(ALLOW_TEST_MODELS_ENV, raising=False)
+    return cache

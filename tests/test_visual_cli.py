@@ -21,13 +21,8 @@ VISUAL_ONLY = ("--set", "asr.enabled=false", "--set", "ocr.enabled=false")
 
 
 @pytest.fixture(autouse=True)
-def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No weights anywhere, no network: the model cache is an empty folder and the hub is off."""
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("MOTIFLENS_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv(ALLOW_TEST_MODELS_ENV, raising=False)
-    return cache
+def offline(empty_cache: Path) -> Path:
+    return empty_cache
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,8 @@ FAKE_SHA = hashlib.sha256(FAKE).hexdigest()
 
 
 @pytest.fixture(autouse=True)
-def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("MOTIFLENS_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv(ALLOW_TEST_MODELS_ENV, raising=False)
-    return cache
+def offline(empty_cache: Path) -> Path:
+    return empty_cache
 
 
 def fake_file(folder: Path, name: str = "open_clip_model.safetensors") -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -25,6 +26,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def sha256_file(path: Path) -> str:
+    """Streamed, so multi-GB videos and weights never sit in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(8 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_bytes(target: Path, data: bytes) -> None:

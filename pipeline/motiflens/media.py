@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import DecodeError, VideoOpenFailure
-
-_HASH_BLOCK = 1 << 20
 
 
 def _ffmpeg_lines(captured: list[tuple[int, str, str]]) -> str:
@@ -48,11 +45,3 @@ def open_container(path: Path) -> Any:
         raise VideoOpenFailure(f"{path.name} is empty (0 bytes)")
     with ffmpeg_errors(path, "cannot open", VideoOpenFailure):
         return av.open(str(path), mode="r", metadata_errors="ignore")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()

