@@ -280,12 +280,41 @@ class VisualConfig(Section):
     )
 
 
+class ShotsConfig(Section):
+    enabled: bool = Field(True, description="Find shot boundaries (hard cuts) with PySceneDetect.")
+    detector: Literal["adaptive", "content"] = Field(
+        "adaptive",
+        description="adaptive: a frame's change against its neighbours' (robust to camera motion); "
+        "content: a fixed threshold on the change itself.",
+    )
+    adaptive_threshold: float = Field(
+        3.0, gt=0, le=255, description="adaptive: how many times its neighbours' change a cut's change must be."
+    )
+    min_content_val: float = Field(
+        15.0, ge=0, le=255, description="adaptive: the least change (HSV delta, 0-255) that can be a cut."
+    )
+    content_threshold: float = Field(
+        27.0, gt=0, le=255, description="content: the change (HSV delta, 0-255) above which a frame is a cut."
+    )
+    window_width: int = Field(
+        2, ge=1, le=30, description="adaptive: analysed frames on each side that a frame is compared with."
+    )
+    min_shot_seconds: float = Field(0.5, ge=0, le=60, description="No shot is shorter than this.")
+    analysis_fps: float = Field(
+        15.0, gt=0, le=120, description="Frames analysed per second (every frame of slower videos)."
+    )
+    max_side: int = Field(
+        256, ge=32, le=4096, description="Analysed frames are downscaled so their long side is at most this."
+    )
+
+
 class Config(Section):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for every random choice.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present.")
     input: InputConfig = InputConfig()
     frames: FramesConfig = FramesConfig()
     tiles: TilesConfig = TilesConfig()
+    shots: ShotsConfig = ShotsConfig()
     visual: VisualConfig = VisualConfig()
     bands: BandsConfig = BandsConfig()
     audio: AudioConfig = AudioConfig()

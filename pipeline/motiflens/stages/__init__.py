@@ -11,6 +11,7 @@ from .base import Stage, VideoWork
 # Order is execution order; heavy dependencies are imported only for stages a run includes.
 STAGES: dict[str, str] = {
     "ingest": "motiflens.stages.ingest:IngestStage",
+    "shots": "motiflens.stages.shots:ShotsStage",
     "asr": "motiflens.stages.asr:AsrStage",
     "ocr": "motiflens.stages.ocr:OcrStage",
     "visual": "motiflens.stages.visual:VisualStage",
