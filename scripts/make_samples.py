@@ -101,6 +101,10 @@ class Line:
     voice: Voice
     tts_input: str = ""  # what espeak-ng is fed when it differs from ``text`` (pinyin)
     gap_before: float = 0.6
+    # What the line was written to carry (ground truth for the story stream): the taxonomy symbols it
+    # names and the plot-event type of its beat (DESIGN.md section 3), if any.
+    names: tuple[str, ...] = ()
+    beat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -426,10 +430,11 @@ CLIPS: tuple[ClipSpec, ...] = (
         seed=101,
         lines=(
             Line("en", "This red lantern belonged to my grandmother.",
-                 "这盏红灯笼是我奶奶留下的。", "This red lantern belonged to my grandmother.", EN_VOICE),
+                 "这盏红灯笼是我奶奶留下的。", "This red lantern belonged to my grandmother.", EN_VOICE,
+                 names=("red_lantern",)),
             Line("en", "I swear I will bring it home before the Spring Festival.",
                  "我发誓春节前一定把它带回家。", "I swear I will bring it home before the Spring Festival.",
-                 EN_VOICE, gap_before=0.7),
+                 EN_VOICE, gap_before=0.7, beat="vow"),
         ),
         shots=(
             ShotSpec(WarmInterior, (0, "end", -0.6), (Prop("red_lantern", draw_lantern(270, 300, 1.2, 5)),)),
@@ -444,9 +449,9 @@ CLIPS: tuple[ClipSpec, ...] = (
         lines=(
             Line("zh", "这把玉壶是我们家的传家宝。", "这把玉壶是我们家的传家宝。",
                  "This jade teapot is our family heirloom.", ZH_VOICE,
-                 tts_input="zhe4 ba3 yu4 hu2 shi4 wo3 men5 jia1 de5 chuan2 jia1 bao3."),
+                 tts_input="zhe4 ba3 yu4 hu2 shi4 wo3 men5 jia1 de5 chuan2 jia1 bao3.", names=("jade_teapot",)),
             Line("zh", "你竟然把它卖给了外人！", "你竟然把它卖给了外人！", "You sold it to a stranger!", ZH_VOICE,
-                 tts_input="ni3, jing4 ran2 ba3 ta1, mai4 gei3 le5 wai4 ren2."),
+                 tts_input="ni3, jing4 ran2 ba3 ta1, mai4 gei3 le5 wai4 ren2.", beat="betrayal"),
         ),
         shots=(
             ShotSpec(SlateTabletop, (0, "start", 2.6), (Prop("jade_teapot", draw_teapot(270, 430, 1.0)),)),
@@ -460,11 +465,11 @@ CLIPS: tuple[ClipSpec, ...] = (
         seed=303,
         lines=(
             Line("en", "Mom, I am finally home for the New Year.", "妈，我终于回家过年了。",
-                 "Mom, I am finally home for the New Year.", EN_VOICE),
+                 "Mom, I am finally home for the New Year.", EN_VOICE, beat="reconciliation"),
             Line("zh", "快来吃饺子，我们一家人终于团圆了。", "快来吃饺子，我们一家人终于团圆了。",
                  "Come eat dumplings! Our family is together at last.", ZH_VOICE_MOM,
                  tts_input="kuai4 lai2 chi1 jiao3 zi5, wo3 men5 yi4 jia1 ren2 zhong1 yu2 tuan2 yuan2 le5.",
-                 gap_before=0.8),
+                 gap_before=0.8, names=("dumplings",), beat="reconciliation"),
         ),
         shots=(
             ShotSpec(GreyStation, (0, "end", -0.8)),
@@ -709,6 +714,8 @@ def make_all(out_dir: Path, font_path: str | None) -> dict[str, Any]:
                     "end_seconds": round(t.end, 3),
                     "language": t.line.language,
                     "text": t.line.text,
+                    "names": list(t.line.names),
+                    "beat": t.line.beat,
                     "subtitle_zh": t.line.subtitle_zh,
                     "subtitle_en": t.line.subtitle_en,
                     "subtitle_rows": r,

@@ -105,7 +105,10 @@ def test_a_run_with_the_test_model_fills_symbols_and_names_its_random_weights(
         assert (symbol["start_seconds"], symbol["end_seconds"]) == (0.0, 3.0)
         assert symbol["role"] == "decorative" and 0 <= symbol["narrative_weight"] <= 1
         assert symbol["screen_region"]["tile"] in (0, 1, 2)
-        (evidence,) = symbol["evidence"]
+        assert symbol["origin"] == "visual"
+        role, evidence = symbol["evidence"]
+        assert role["kind"] == "role" and role["text"].startswith("decorative: never named")
+        assert evidence["kind"] == "visual"
         thumbnail = folder / evidence["ref"]
         with Image.open(thumbnail) as image:
             assert image.format == "JPEG" and max(image.size) == 384

@@ -29,9 +29,7 @@ class InputConfig(Section):
     recursive: bool = Field(True, description="Scan sub-folders.")
     include_hidden: bool = Field(False, description="Include files and folders whose name starts with '.'.")
     follow_symlinks: bool = Field(True, description="Follow symlinked folders (loops are detected).")
-    min_duration_seconds: float = Field(
-        1.0, ge=0, le=3600, description="Shorter videos are skipped with a reason."
-    )
+    min_duration_seconds: float = Field(1.0, ge=0, le=3600, description="Shorter videos are skipped with a reason.")
 
 
 class FramesConfig(Section):
@@ -207,8 +205,7 @@ class OcrConfig(Section):
         0.3,
         ge=0,
         le=1,
-        description="An OCR and an ASR segment are linked when they overlap by at least this share of the "
-        "shorter one.",
+        description="An OCR and an ASR segment are linked when they overlap by at least this share of the shorter one.",
     )
 
 
@@ -248,9 +245,7 @@ class VisualConfig(Section):
     smoothing_seconds: float = Field(
         2.0, ge=0, le=60, description="Width of the centred moving average over frame scores; 0 disables it."
     )
-    min_duration_seconds: float = Field(
-        1.0, ge=0, le=600, description="Shorter occurrences are dropped."
-    )
+    min_duration_seconds: float = Field(1.0, ge=0, le=600, description="Shorter occurrences are dropped.")
     batch_size: int = Field(32, ge=1, le=4096, description="Tiles encoded together.")
     autocast: Literal["float16", "bfloat16", "none"] = Field(
         "float16", description="Mixed precision on CUDA; CPU always computes in float32."
@@ -308,6 +303,118 @@ class ShotsConfig(Section):
     )
 
 
+class MentionsConfig(Section):
+    keywords: bool = Field(
+        True, description="Match the taxonomy's dialogue_terms (en with inflections, zh as substrings)."
+    )
+    semantic: bool = Field(
+        True, description="Also match a sentence to a symbol's description by sentence-embedding similarity."
+    )
+    semantic_threshold: float = Field(
+        0.45,
+        gt=0,
+        lt=1,
+        description="Cosine similarity between a sentence and a symbol's label + description at which a sentence "
+        "that names no symbol counts as a semantic mention of its closest one (MiniLM: 150 unrelated drama "
+        "lines peak at 0.43; paraphrases such as 'the big red paper light over the door' reach 0.51).",
+    )
+    min_zh_term_chars: int = Field(
+        2, ge=1, le=8, description="Shorter Chinese terms are ignored: one character occurs inside too many words."
+    )
+
+
+class EventsConfig(Section):
+    definitions: Path | None = Field(None, description="An events YAML replacing data/events.yaml.")
+    min_confidence: float = Field(
+        0.65,
+        gt=0,
+        lt=1,
+        description="A line becomes an event at this confidence or above (0.5 is the balanced-accuracy cut of one "
+        "type against everything else; ten types need a stricter one).",
+    )
+    max_types_per_line: int = Field(1, ge=1, le=10, description="Event types one sentence may carry.")
+    keyword_confidence: float = Field(
+        0.75, ge=0, le=1, description="Confidence that one of a type's cue phrases gives on its own."
+    )
+    merge_gap_seconds: float = Field(
+        2.0, ge=0, le=60, description="Same-type detections closer than this are one event (speech and its subtitle)."
+    )
+    cue_window_seconds: float = Field(
+        1.5, ge=0, le=30, description="An audio peak or cut-rate spike this close to an event's span supports it."
+    )
+    audio: bool = Field(True, description="Use loudness peaks (stings, shouts, slaps) of the audio track as a cue.")
+    audio_frame_seconds: float = Field(0.05, gt=0, le=1, description="RMS window of the loudness envelope.")
+    audio_peak_z: float = Field(
+        4.0, gt=0, le=50, description="A peak is this many robust deviations (MAD) above the episode's median loudness."
+    )
+    audio_boost: float = Field(0.15, ge=0, le=1, description="Most an audio peak adds to an event's confidence.")
+    cut_rate: bool = Field(True, description="Use bursts of fast cutting as a cue.")
+    cut_rate_window_seconds: float = Field(4.0, gt=0, le=120, description="Sliding window for the local cut rate.")
+    cut_rate_factor: float = Field(
+        2.0, gt=1, le=20, description="A burst: the local cut rate is this many times the episode's rate."
+    )
+    cut_rate_min_cuts: int = Field(3, ge=2, le=100, description="A burst has at least this many cuts in the window.")
+    cut_rate_boost: float = Field(0.1, ge=0, le=1, description="Most a cut-rate burst adds to an event's confidence.")
+
+
+class ThemesConfig(Section):
+    definitions: Path | None = Field(None, description="A themes YAML replacing data/themes.yaml.")
+    min_confidence: float = Field(0.5, gt=0, lt=1, description="A segment voices a theme at this confidence or above.")
+    keyword_confidence: float = Field(
+        0.7, ge=0, le=1, description="Confidence that one of a theme's cue phrases gives on its own."
+    )
+
+
+class StoryConfig(Section):
+    enabled: bool = Field(True, description="Find symbol mentions, plot events and themes in the dialogue.")
+    text_model: str = Field("all-minilm-l6-v2", description="Sentence-embedding model card (models/*.yaml).")
+    text_model_path: Path | None = Field(
+        None, description="A local sentence-transformers folder to use instead (e.g. a multilingual model)."
+    )
+    text_model_languages: tuple[str, ...] = Field(
+        ("en",), description="Languages the model at text_model_path understands (a card states its own)."
+    )
+    batch_size: int = Field(64, ge=1, le=4096, description="Sentences embedded together.")
+    mentions: MentionsConfig = MentionsConfig()
+    events: EventsConfig = EventsConfig()
+    themes: ThemesConfig = ThemesConfig()
+
+
+class RoleWeights(Section):
+    """narrative_weight = sum(weight x component) / sum(weights); each component is in [0, 1]."""
+
+    prominence: float = Field(
+        0.25, ge=0, le=10, description="Screen prominence: mean score x share of prominence_seconds."
+    )
+    reference: float = Field(
+        0.25, ge=0, le=10, description="Named near the occurrence: 1; elsewhere in the episode: 0.5."
+    )
+    event_coupling: float = Field(0.35, ge=0, le=10, description="Confidence of the strongest coupled plot event.")
+    recurrence: float = Field(
+        0.15, ge=0, le=10, description="Shots the symbol appears in, saturating at recurrence_shots."
+    )
+
+
+class AlignConfig(Section):
+    reference_window_seconds: float = Field(
+        10.0, ge=0, le=600, description="A mention this close to an occurrence references it (else: episode-level)."
+    )
+    event_window_seconds: float = Field(
+        8.0,
+        ge=0,
+        le=600,
+        description="An occurrence couples to an event it overlaps, or that starts at most this long after it ends.",
+    )
+    prominence_seconds: float = Field(
+        10.0, gt=0, le=3600, description="Screen time at which the prominence component saturates."
+    )
+    recurrence_shots: int = Field(3, ge=2, le=100, description="Shots at which the recurrence component saturates.")
+    mention_merge_gap_seconds: float = Field(
+        1.0, ge=0, le=60, description="Mentions of a never-seen symbol closer than this form one dialogue occurrence."
+    )
+    weights: RoleWeights = RoleWeights()
+
+
 class Config(Section):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for every random choice.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when present.")
@@ -320,6 +427,8 @@ class Config(Section):
     audio: AudioConfig = AudioConfig()
     asr: AsrConfig = AsrConfig()
     ocr: OcrConfig = OcrConfig()
+    story: StoryConfig = StoryConfig()
+    align: AlignConfig = AlignConfig()
     run: RunConfig = RunConfig()
 
     def to_dict(self) -> dict[str, Any]:

@@ -30,6 +30,8 @@ class ModelCard(BaseModel):
     sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$")
     license: str
     packages: tuple[str, ...] = ()
+    #: Languages a text model was trained on; other languages are not embedded with it.
+    languages: tuple[str, ...] = ()
     preprocessing: dict[str, Any] = Field(default_factory=dict)
     notes: str = ""
 

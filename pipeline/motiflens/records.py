@@ -292,6 +292,95 @@ class Transcript:
 
 
 SymbolRole = Literal["decorative", "referenced", "catalyst"]
+SymbolOrigin = Literal["visual", "dialogue"]
+MentionMatch = Literal["keyword", "semantic"]
+EventCue = Literal["dialogue", "audio", "cut_rate", "visual"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A dialogue sentence that names a symbol: by one of its dialogue terms (keyword) or by meaning (semantic)."""
+
+    symbol_id: str
+    segment_id: str
+    source: Literal["asr", "ocr"]
+    start_seconds: float
+    end_seconds: float
+    text: str
+    match: MentionMatch
+    score: float
+    term: str | None = None
+    language: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "symbol_id": self.symbol_id,
+            "segment_id": self.segment_id,
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+            "text": self.text,
+            "match": self.match,
+            "score": _round(self.score, 4),
+            "term": self.term,
+            "source": self.source,
+            "language": self.language,
+        }
+
+
+@dataclass(frozen=True)
+class PlotEvent:
+    """A typed story beat. `cue_scores` holds each cue's contribution; `cues` lists those that fired."""
+
+    id: str
+    type: str
+    start_seconds: float
+    end_seconds: float
+    confidence: float
+    cues: tuple[EventCue, ...]
+    segment_ids: tuple[str, ...]
+    text: str
+    cue_scores: dict[str, float] = field(default_factory=dict)
+    matched_terms: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.confidence <= 1:
+            raise ValueError(f"{self.id}: confidence must be in [0, 1], got {self.confidence}")
+        if self.end_seconds < self.start_seconds:
+            raise ValueError(f"{self.id}: ends at {self.end_seconds} before it starts at {self.start_seconds}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+            "confidence": _round(self.confidence, 4),
+            "cues": list(self.cues),
+            "segment_ids": list(self.segment_ids),
+            "text": self.text,
+            "cue_scores": {name: _round(value, 4) for name, value in sorted(self.cue_scores.items())},
+            "matched_terms": list(self.matched_terms),
+        }
+
+
+@dataclass(frozen=True)
+class ThemeScore:
+    """How strongly one transcript segment voices one identity theme (a calibrated confidence in [0, 1])."""
+
+    theme: str
+    segment_id: str
+    score: float
+    start_seconds: float
+    end_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "theme": self.theme,
+            "segment_id": self.segment_id,
+            "score": _round(self.score, 4),
+            "start_seconds": _round(self.start_seconds),
+            "end_seconds": _round(self.end_seconds),
+        }
 
 
 @dataclass(frozen=True)
@@ -337,9 +426,10 @@ class SymbolOccurrence:
     """A span of screen time in which one symbol is present (the `symbols` entries of timeline.json).
 
     Scores are the model's per-frame presence scores in [0, 1]: `peak_score` the highest, `mean_score` the
-    mean over the frames of the span. Roles are a later stage's job (alignment with dialogue and events):
-    until it runs, a visual occurrence is `decorative`, its `narrative_weight` reflects screen prominence
-    only (see VisualConfig.prominence_seconds), and its evidence is the visual span with its peak thumbnail.
+    mean over the frames of the span. Roles are the align stage's job (motiflens.story.align): before it
+    runs, a visual occurrence is `decorative`, its `narrative_weight` reflects screen prominence only (see
+    VisualConfig.prominence_seconds), and its evidence is the visual span with its peak thumbnail.
+    A `dialogue` occurrence is a symbol that is named but never seen; its scores are its mentions' scores.
     """
 
     symbol_id: str
@@ -353,6 +443,9 @@ class SymbolOccurrence:
     narrative_weight: float
     evidence: tuple[Evidence, ...] = ()
     role: SymbolRole = "decorative"
+    origin: SymbolOrigin = "visual"
+    #: The documented parts of narrative_weight (see AlignConfig.weights), set by alignment.
+    weight_components: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.start_seconds <= self.peak_seconds <= self.end_seconds:
@@ -379,7 +472,13 @@ class SymbolOccurrence:
         }
         if self.screen_region is not None:
             doc["screen_region"] = self.screen_region.to_json()
+        thumbnail = next((item.ref for item in self.evidence if item.kind == "visual" and item.ref), None)
+        if thumbnail is not None:
+            doc["thumbnail"] = thumbnail
+        doc["origin"] = self.origin
         doc["role"] = self.role
         doc["narrative_weight"] = _round(self.narrative_weight)
+        if self.weight_components is not None:
+            doc["weight_components"] = {name: _round(value) for name, value in self.weight_components.items()}
         doc["evidence"] = [item.to_json() for item in self.evidence]
         return doc

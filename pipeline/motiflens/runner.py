@@ -18,6 +18,8 @@ from .errors import MediaError, MotifLensError
 from .log import get_logger
 from .records import VideoSource
 from .stages import Stage, VideoWork, build_stages
+from .story.tracks import write_symbols_vtt
+from .tables import write_tables
 from .timeline import build_timeline, validate_timeline
 
 log = get_logger("runner")
@@ -91,12 +93,15 @@ class Runner:
                 for stage in self.stages:
                     stage_seconds[stage.name] += self._run_stage(stage, works)
                     models.update(stage.models())
+                    if stage.info():
+                        header.setdefault("stage_info", {})[stage.name] = stage.info()
                 for work in works:
                     report.videos.append(self._finish(work, models))
                 self._write_run_json(header, models, report, stage_seconds, completed=False)
             completed = True
         finally:
             self._write_run_json(header, models, report, stage_seconds, completed=completed)
+        write_tables(self.out_dir)
         return report
 
     def _new_work(self, source: VideoSource) -> VideoWork:
@@ -149,6 +154,7 @@ class Runner:
             validate_timeline(document)
             timeline_path = work.workdir / "timeline.json"
             write_json(timeline_path, document)
+            write_symbols_vtt(document, work.workdir)
             entry["timeline"] = timeline_path.relative_to(self.out_dir.resolve()).as_posix()
             entry["streams"] = document["streams"]
         if work.error:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from . import SCHEMA_VERSION
 from .errors import SchemaError
-from .records import StreamStatus, SymbolOccurrence
+from .records import StreamStatus
 from .stages import CONTRACT_STREAMS
 from .stages.base import VideoWork
+from .story.align import summarize
 
 
 @cache
@@ -34,14 +34,6 @@ def validate_timeline(document: dict[str, Any]) -> None:
         raise SchemaError("timeline.json does not match schema version 1:\n" + "\n".join(lines))
 
 
-def symbol_screen_seconds(occurrences: Sequence[SymbolOccurrence]) -> dict[str, float]:
-    """Seconds on screen per symbol; a symbol's occurrences never overlap, so durations add up."""
-    totals: dict[str, float] = {}
-    for occurrence in occurrences:
-        totals[occurrence.symbol_id] = totals.get(occurrence.symbol_id, 0.0) + occurrence.duration_seconds
-    return {symbol_id: round(seconds, 3) for symbol_id, seconds in sorted(totals.items())}
-
-
 def build_timeline(
     work: VideoWork, config_hash: str, package_version: str, models: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
@@ -61,13 +53,9 @@ def build_timeline(
         "ingest": work.ingest_report,
         "shots": [shot.to_json() for shot in work.shots],
         "transcript": transcript,
-        "mentions": [],
-        "events": [],
-        "themes": [],
+        "mentions": [mention.to_json() for mention in work.mentions],
+        "events": [event.to_json() for event in work.events],
+        "themes": [theme.to_json() for theme in work.themes],
         "symbols": [occurrence.to_json() for occurrence in work.symbols],
-        "summary": {
-            "symbol_screen_seconds": symbol_screen_seconds(work.symbols),
-            "internalization_index": None,
-            "event_counts": {},
-        },
+        "summary": summarize(work.symbols, work.events, work.themes),
     }

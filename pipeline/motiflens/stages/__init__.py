@@ -15,6 +15,8 @@ STAGES: dict[str, str] = {
     "asr": "motiflens.stages.asr:AsrStage",
     "ocr": "motiflens.stages.ocr:OcrStage",
     "visual": "motiflens.stages.visual:VisualStage",
+    "story": "motiflens.stages.story:StoryStage",
+    "align": "motiflens.stages.align:AlignStage",
 }
 
 #: Timeline streams that every video reports, whether or not a stage produced them.

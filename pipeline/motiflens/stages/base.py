@@ -11,9 +11,12 @@ from ..config import Config
 from ..records import (
     AudioTrack,
     FrameLayout,
+    Mention,
+    PlotEvent,
     Shot,
     StreamStatus,
     SymbolOccurrence,
+    ThemeScore,
     Transcript,
     VideoInfo,
     VideoSource,
@@ -35,6 +38,9 @@ class VideoWork:
     shots: list[Shot] = field(default_factory=list)
     transcript: Transcript | None = None
     symbols: list[SymbolOccurrence] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    events: list[PlotEvent] = field(default_factory=list)
+    themes: list[ThemeScore] = field(default_factory=list)
     ingest_report: dict[str, Any] = field(default_factory=dict)
     #: Counters a stage wants in run.json for this video (e.g. dropped hallucinations), by stage name.
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -83,4 +89,8 @@ class Stage(ABC):
 
     def models(self) -> dict[str, dict[str, str]]:
         """{role: {id, sha256}} of the models this stage used, for run.json and timeline.json."""
+        return {}
+
+    def info(self) -> dict[str, Any]:
+        """Run-level facts worth keeping in run.json (e.g. calibrated thresholds); empty by default."""
         return {}

@@ -1,0 +1,30 @@
+"""Align: every symbol occurrence (seen, or only named) gets its narrative role, weight and evidence."""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
+from .base import Stage, VideoWork
+
+
+class AlignStage(Stage):
+    name = "align"
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.taxonomy: Taxonomy | None = None
+
+    def prepare(self) -> None:
+        self.taxonomy = load_taxonomy(taxonomy_paths(self.config.visual.builtin_taxonomy, self.config.visual.taxonomy))
+
+    def process(self, work: VideoWork) -> None:
+        from ..story.align import RoleAssigner
+
+        if self.taxonomy is None:
+            self.prepare()
+        labels = {symbol.id: symbol.label for symbol in self.taxonomy.symbols}
+        work.symbols = RoleAssigner(self.config.align).assign(
+            work.symbols, work.mentions, work.events, work.shots, labels
+        )
+        roles = [occurrence.role for occurrence in work.symbols]
+        work.stats["align"] = {role: roles.count(role) for role in ("decorative", "referenced", "catalyst")}

@@ -1,0 +1,141 @@
+"""Story: symbol mentions, plot events and identity themes from the transcript (speech and subtitles),
+with audio peaks and cut-rate bursts as supporting cues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..audio import read_wav_float32
+from ..config import Config
+from ..environment import resolve_device
+from ..log import get_logger
+from ..records import StreamStatus
+from ..taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
+from .base import Stage, VideoWork
+
+log = get_logger("story")
+
+
+class StoryStage(Stage):
+    name = "story"
+    stream = "story"
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.settings = config.story
+        self.taxonomy: Taxonomy | None = None
+        self.files: Any = None
+        self.definitions: dict[str, Any] = {}
+        self.mentions: Any = None
+        self.events: Any = None
+        self.themes: Any = None
+        self.calibration: dict[str, Any] = {}
+
+    def prepare(self) -> None:
+        if not self.settings.enabled:
+            return
+        from ..story.definitions import load_builtin, load_definitions
+        from ..story.text_model import resolve_text_model
+
+        self.taxonomy = load_taxonomy(taxonomy_paths(self.config.visual.builtin_taxonomy, self.config.visual.taxonomy))
+        for kind, custom in (
+            ("events", self.settings.events.definitions),
+            ("themes", self.settings.themes.definitions),
+        ):
+            self.definitions[kind] = load_definitions(custom, kind) if custom is not None else load_builtin(kind)
+        self.files = resolve_text_model(self.settings)
+
+    def open(self) -> None:
+        if not self.settings.enabled:
+            return
+        from ..story.classifier import PrototypeClassifier
+        from ..story.events import EventDetector
+        from ..story.mentions import MentionFinder
+        from ..story.text_model import TextEncoder
+        from ..story.themes import ThemeScorer
+
+        if self.files is None:
+            self.prepare()
+        encoder = TextEncoder(self.files, resolve_device(self.config.device), self.settings.batch_size)
+        zh_chars = self.settings.mentions.min_zh_term_chars
+        events, themes = self.settings.events, self.settings.themes
+        self.mentions = MentionFinder(self.taxonomy, self.settings.mentions, encoder)
+        self.events = EventDetector(
+            PrototypeClassifier(self.definitions["events"], encoder, events.keyword_confidence, zh_chars), events
+        )
+        self.themes = ThemeScorer(
+            PrototypeClassifier(self.definitions["themes"], encoder, themes.keyword_confidence, zh_chars), themes
+        )
+
+        self.calibration = {
+            "events_calibration": self.events.classifier.calibration_report(),
+            "themes_calibration": self.themes.classifier.calibration_report(),
+        }
+
+    def close(self) -> None:
+        self.mentions = self.events = self.themes = None
+
+    def models(self) -> dict[str, dict[str, str]]:
+        if self.files is None:
+            return {}
+        entry = self.files.to_json()
+        for kind, definitions in sorted(self.definitions.items()):
+            entry[f"{kind}_version"] = definitions.version
+            entry[f"{kind}_hash"] = definitions.hash
+        return {"text": entry}
+
+    def info(self) -> dict[str, Any]:
+        """The thresholds calibrated on the definitions, so a reader can check every confidence."""
+        return self.calibration
+
+    def process(self, work: VideoWork) -> None:
+        if not self.settings.enabled:
+            work.streams["story"] = StreamStatus("skipped", "story.enabled is false")
+            return
+        from ..story.cues import audio_peaks, cut_rate_bursts
+        from ..story.units import dialogue_units
+
+        segments = work.transcript.segments if work.transcript is not None else ()
+        units = dialogue_units(segments)
+        cues = []
+        settings = self.settings.events
+        if settings.audio and work.audio is not None and not work.audio.silent:
+            samples = read_wav_float32(work.audio.path)
+            cues.extend(
+                audio_peaks(samples, work.audio.sample_rate, settings.audio_frame_seconds, settings.audio_peak_z)
+            )
+        if (
+            settings.cut_rate
+            and work.info is not None
+            and work.streams.get("shots", StreamStatus("skipped")).status == "ok"
+        ):
+            cues.extend(
+                cut_rate_bursts(
+                    work.shots,
+                    work.info.duration_seconds,
+                    settings.cut_rate_window_seconds,
+                    settings.cut_rate_factor,
+                    settings.cut_rate_min_cuts,
+                )
+            )
+        work.mentions = self.mentions.find(units)
+        work.events = self.events.detect(units, cues)
+        work.themes = self.themes.score(units)
+        work.stats["story"] = {
+            "sentences": len(units),
+            "mentions": len(work.mentions),
+            "events": len(work.events),
+            "themes": len(work.themes),
+            "audio_peaks": sum(1 for cue in cues if cue.kind == "audio"),
+            "cut_bursts": sum(1 for cue in cues if cue.kind == "cut_rate"),
+        }
+        reason = None if units else "no dialogue in the transcript"
+        work.streams["story"] = StreamStatus("ok", reason)
+        log.info(
+            "%s: %d mentions, %d events, %d theme scores from %d sentences",
+            work.video_id,
+            len(work.mentions),
+            len(work.events),
+            len(work.themes),
+            len(units),
+        )

@@ -1,0 +1,123 @@
+"""Dialogue units: transcript segments split into sentences, each timed as precisely as the words allow.
+
+Whisper often returns one segment for two lines; a plot event or a mention belongs to the sentence that
+carries it, not to a nine-second segment. With word timestamps a sentence gets its own words' times;
+without them it keeps the segment's times. The English text of a segment (text_en) can only be paired
+with a sentence when the segment is one sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..dialogue.text import has_cjk, has_latin, to_simplified
+from ..records import Segment, Word
+
+#: Titles and short forms whose period does not end a sentence ("Mr. Li said no.").
+_ABBREVIATION = re.compile(r"(?<![\w.])(?:mr|mrs|ms|dr|st|jr|sr|prof|vs|mt|etc|e\.g|i\.e)$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[。！？!?；;…]+|(?<=[A-Za-z0-9\"')\]])\.(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class DialogueUnit:
+    segment_id: str
+    source: str
+    start_seconds: float
+    end_seconds: float
+    text: str
+    language: str | None
+    text_en: str | None
+    #: The segment this sentence comes from and where the sentence starts in its text (for word times).
+    segment: Segment = field(repr=False, compare=False)
+    offset: int = 0
+
+    def times_of(self, begin: int, end: int) -> tuple[float, float]:
+        """Times of the characters text[begin:end] of this sentence, as precise as the words allow."""
+        if not self.segment.words:
+            return self.start_seconds, self.end_seconds
+        return span_times(self.segment, self.offset + begin, self.offset + end)
+
+    @property
+    def english(self) -> str | None:
+        """The English wording of this sentence, if there is one."""
+        if self.language == "en" or (self.language is None and has_latin(self.text) and not has_cjk(self.text)):
+            return self.text
+        return self.text_en
+
+    @property
+    def chinese(self) -> str | None:
+        """The sentence in Simplified characters if it is Chinese (matching is done on Simplified text)."""
+        return to_simplified(self.text) if has_cjk(self.text) else None
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text`, punctuation kept with the sentence it ends."""
+    spans = []
+    begin = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group() == "." and _ABBREVIATION.search(text, 0, match.start()):
+            continue
+        if text[begin : match.end()].strip():
+            spans.append((begin, match.end()))
+        begin = match.end()
+    if text[begin:].strip():
+        spans.append((begin, len(text)))
+    return spans
+
+
+def _word_offsets(text: str, words: Iterable[Word]) -> list[tuple[int, int, Word]]:
+    """Where each word's characters sit in the segment text (words are substrings of it, in order)."""
+    offsets = []
+    cursor = 0
+    for word in words:
+        token = word.word.strip()
+        if not token:
+            continue
+        found = text.find(token, cursor)
+        if found < 0:
+            continue
+        offsets.append((found, found + len(token), word))
+        cursor = found + len(token)
+    return offsets
+
+
+def span_times(segment: Segment, begin: int, end: int) -> tuple[float, float]:
+    """Times of the characters text[begin:end] of a segment, from its words when they cover them."""
+    if segment.words:
+        inside = [word for lo, hi, word in _word_offsets(segment.text, segment.words) if lo < end and hi > begin]
+        if inside:
+            return inside[0].start_seconds, max(inside[0].start_seconds, inside[-1].end_seconds)
+    return segment.start_seconds, segment.end_seconds
+
+
+def dialogue_units(segments: Iterable[Segment]) -> list[DialogueUnit]:
+    units = []
+    for segment in segments:
+        spans = split_sentences(segment.text)
+        single = len(spans) <= 1
+        for begin, end in spans:
+            raw = segment.text[begin:end]
+            text = raw.strip()
+            if not text:
+                continue
+            begin += len(raw) - len(raw.lstrip())
+            end = begin + len(text)
+            start, stop = (
+                span_times(segment, begin, end) if not single else (segment.start_seconds, segment.end_seconds)
+            )
+            units.append(
+                DialogueUnit(
+                    segment_id=segment.id,
+                    source=segment.source,
+                    start_seconds=start,
+                    end_seconds=stop,
+                    text=text,
+                    language=segment.language,
+                    text_en=segment.text_en if single else None,
+                    segment=segment,
+                    offset=begin,
+                )
+            )
+    return units
