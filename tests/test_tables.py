@@ -310,3 +310,10 @@ def test_markdown_lists_every_column_of_every_table() -> None:
         assert f"**`{name}`**" in markdown
         for column in columns:
             assert f"| `{column.name}` | {column.type} | {column.description} |" in markdown
+
+
+def test_the_readme_documents_every_column() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert describe_tables_markdown().strip() in readme, (
+        "README's corpus tables are stale: paste describe_tables_markdown()"
+    )
