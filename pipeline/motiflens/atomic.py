@@ -11,12 +11,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+PARTIAL_SUFFIX = ".part"
+
+
+def sweep_partials(folder: Path) -> int:
+    """Delete temp files that a killed process left beside their targets; returns how many."""
+    removed = 0
+    if folder.is_dir():
+        for leftover in folder.rglob(f".*{PARTIAL_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; it replaces `target` only if the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX, dir=target.parent)
     os.close(handle)
     temp = Path(temp_name)
     try:

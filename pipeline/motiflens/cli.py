@@ -47,13 +47,22 @@ def cli() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("runs/latest"),
               show_default=True, help="Output folder (run.json, videos/<id>/timeline.json).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first video that fails.")
+@click.option("--force", multiple=True, metavar="STAGE",
+              help="Redo STAGE and the stages that depend on it, checkpoint or not ('all': every stage).")
+@click.option("--shard", "shard_spec", metavar="I/N",
+              help="Process only shard I of N (0-based; split by video id), e.g. $SLURM_ARRAY_TASK_ID/8.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars; warnings and errors only.")
 @click.option("--log-json", is_flag=True, help="Log one JSON object per line on stderr.")
 @click.option("--verbose", "-v", count=True, help="More logging.")
 def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str, ...], out_dir: Path,
-        fail_fast: bool, quiet: bool, log_json: bool, verbose: int) -> None:
-    """Analyse videos: PATHS are video files, folders (scanned recursively) or CSV manifests."""
-    from .discovery import discover
+        fail_fast: bool, force: tuple[str, ...], shard_spec: str | None, quiet: bool, log_json: bool,
+        verbose: int) -> None:
+    """Analyse videos: PATHS are video files, folders (scanned recursively) or CSV manifests.
+
+    Finished work is kept per stage and per video under OUT: running the same command again redoes only
+    what a config change, a new model or a changed file affects, and a killed run resumes where it stopped.
+    """
+    from .discovery import discover, parse_shard, select_shard
     from .log import configure_logging
     from .progress import RunProgress
     from .runner import FailFast, Runner
@@ -65,8 +74,12 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
         if not sources:
             raise InputError(f"no videos found in {', '.join(map(str, paths))} "
                              f"(extensions: {' '.join(config.input.extensions)})")
+        shard = parse_shard(shard_spec) if shard_spec else None
+        if shard is not None:
+            sources = select_shard(sources, *shard)
         with RunProgress(len(sources), enabled=not quiet) as progress:
-            runner = Runner(config, out_dir, config_path=config_path, fail_fast=fail_fast, progress=progress.update)
+            runner = Runner(config, out_dir, config_path=config_path, fail_fast=fail_fast, progress=progress.update,
+                            force=force, shard=shard)
             try:
                 report = runner.run(sources, paths)
             except FailFast as stop:
@@ -85,6 +98,24 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
             first_line = str(video.get("error", "")).splitlines()[0] if video.get("error") else ""
             click.echo(f"  {video['status']:7} {video['path']}: {first_line}")
     sys.exit(EXIT_VIDEO_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="New folder for the merged run (videos are hard-linked, tables rebuilt).")
+def merge(run_dirs: tuple[Path, ...], out_dir: Path) -> None:
+    """Combine the output folders of shards (motiflens run --shard I/N) into one run with one table set."""
+    from .merge import merge_runs
+
+    try:
+        merged = merge_runs(list(run_dirs), out_dir)
+    except MotifLensError as error:
+        _fail(error)
+        return
+    counts = merged["counts"]
+    click.echo(f"{len(merged['videos'])} videos from {len(run_dirs)} runs: {counts['ok']} ok, "
+               f"{counts['failed']} failed, {counts['skipped']} skipped → {out_dir / 'run.json'}")
 
 
 @cli.command()

@@ -120,3 +120,24 @@ def discover(inputs: Iterable[Path], config: InputConfig) -> list[VideoSource]:
         by_id[video_id] = absolute
         sources.append(VideoSource(path=absolute, relative_path=relative, video_id=video_id, metadata=metadata))
     return sources
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """`I/N` (0 <= I < N), as Slurm's 0-based SLURM_ARRAY_TASK_ID and the array size give it."""
+    index, sep, count = spec.partition("/")
+    try:
+        shard, shards = int(index), int(count)
+    except ValueError:
+        shard, shards = -1, 0
+    if not sep or shards < 1 or not 0 <= shard < shards:
+        raise InputError(f"--shard expects I/N with 0 <= I < N (e.g. 3/8), got {spec!r}")
+    return shard, shards
+
+
+def shard_of(video_id: str, shards: int) -> int:
+    """A video's shard from its id alone: stable when videos are added or removed, balanced by hashing."""
+    return int(hashlib.sha256(video_id.encode()).hexdigest()[:16], 16) % shards
+
+
+def select_shard(sources: list[VideoSource], shard: int, shards: int) -> list[VideoSource]:
+    return [source for source in sources if shard_of(source.video_id, shards) == shard]

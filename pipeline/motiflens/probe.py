@@ -51,7 +51,8 @@ def rotation_clockwise(frame_rotation: int) -> int:
     return round(-frame_rotation / 90.0) % 4 * 90
 
 
-def probe(source: VideoSource) -> VideoInfo:
+def probe(source: VideoSource, sha256: str | None = None) -> VideoInfo:
+    """What the file holds; `sha256` is the file's digest when the caller already has it."""
     path = source.path
     container = open_container(path)
     with container, ffmpeg_errors(path, "cannot probe"):
@@ -68,24 +69,28 @@ def probe(source: VideoSource) -> VideoInfo:
         rotation = rotation_clockwise(first.rotation)
         container.seek(0)
         intervals = _frame_intervals(container, stream)
+        # Read every stream attribute while the container is open: PyAV returns freed memory after close.
+        frame_count = stream.frames or None
+        average_rate = stream.average_rate
+        audio_codec = audio.codec_context.name if audio is not None else None
+        audio_sample_rate = audio.codec_context.sample_rate if audio is not None else None
+        width, height = first.width, first.height
 
     vfr = is_variable_frame_rate(intervals)
-    frame_count = stream.frames or None
-    if frame_count and duration > 0 and (vfr or not stream.average_rate):
+    if frame_count and duration > 0 and (vfr or not average_rate):
         fps = frame_count / duration
-    elif stream.average_rate:
-        fps = float(Fraction(stream.average_rate))
+    elif average_rate:
+        fps = float(Fraction(average_rate))
     elif intervals:
         fps = 1.0 / statistics.median(intervals)
     else:
         fps = 0.0
-    width, height = first.width, first.height
     if rotation in (90, 270):
         width, height = height, width
     return VideoInfo(
         id=source.video_id,
         path=source.relative_path,
-        sha256=sha256_file(path),
+        sha256=sha256 or sha256_file(path),
         size_bytes=path.stat().st_size,
         duration_seconds=duration,
         width=width,
@@ -95,7 +100,7 @@ def probe(source: VideoSource) -> VideoInfo:
         vfr=vfr,
         codec=codec,
         has_audio=audio is not None,
-        audio_codec=audio.codec_context.name if audio is not None else None,
-        audio_sample_rate=audio.codec_context.sample_rate if audio is not None else None,
+        audio_codec=audio_codec,
+        audio_sample_rate=audio_sample_rate,
         frame_count=frame_count,
     )

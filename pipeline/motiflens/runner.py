@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from . import SCHEMA_VERSION, __version__
-from .atomic import inside, write_json
+from .atomic import inside, sweep_partials, write_json
+from .checkpoint import CheckpointStore, apply, delta, restore, snapshot, stage_key
 from .config import Config
 from .environment import describe_platform, git_commit, package_versions, resolve_device, seed_everything
-from .errors import MediaError, MotifLensError
+from .errors import ConfigError, MediaError, MotifLensError
 from .log import get_logger
 from .records import VideoSource
 from .stages import Stage, VideoWork, build_stages
@@ -25,6 +26,19 @@ from .timeline import build_timeline, validate_timeline
 log = get_logger("runner")
 
 ProgressCallback = Callable[[str, VideoWork], None]
+
+
+def forced_stages(stages: Sequence[Stage], names: Sequence[str]) -> set[str]:
+    """The stages named by --force (or every stage for "all"), and every stage that depends on them."""
+    known = [stage.name for stage in stages]
+    unknown = sorted(set(names) - {*known, "all"})
+    if unknown:
+        raise ConfigError(f"--force {', '.join(unknown)}: unknown stage (stages: {', '.join(known)}, or all)")
+    forced = set(known) if "all" in names else set(names)
+    for stage in stages:  # registry order is execution order, so one pass reaches every dependent
+        if forced & set(stage.depends_on):
+            forced.add(stage.name)
+    return forced
 
 
 class FailFast(MotifLensError):
@@ -53,6 +67,8 @@ class Runner:
         config_path: Path | None = None,
         fail_fast: bool = False,
         progress: ProgressCallback | None = None,
+        force: Sequence[str] = (),
+        shard: tuple[int, int] | None = None,
     ) -> None:
         self.config = config
         self.out_dir = out_dir
@@ -60,11 +76,15 @@ class Runner:
         self.fail_fast = fail_fast or config.run.fail_fast
         self.progress = progress
         self.stages: list[Stage] = build_stages(config)
+        self.forced = forced_stages(self.stages, force)
+        self.store = CheckpointStore()
+        self.device = "cpu"
+        self.shard = shard
 
     def run(self, sources: Sequence[VideoSource], inputs: Sequence[Path] = ()) -> RunReport:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         seed_everything(self.config.seed)
-        device = resolve_device(self.config.device)
+        device = self.device = resolve_device(self.config.device)
         for stage in self.stages:
             stage.prepare()
         started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -83,6 +103,8 @@ class Runner:
             "config": self.config.to_dict(),
             "inputs": [str(path) for path in inputs],
             "stages": [stage.name for stage in self.stages],
+            "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
+            "forced": sorted(self.forced),
         }
         models: dict[str, dict[str, str]] = {}
         chunk_size = self.config.run.chunk_videos
@@ -106,24 +128,56 @@ class Runner:
 
     def _new_work(self, source: VideoSource) -> VideoWork:
         workdir = inside(self.out_dir, "videos", source.video_id)
+        if sweep_partials(workdir):
+            log.info("%s: removed temp files of an interrupted run", source.video_id)
         return VideoWork(source=source, workdir=workdir)
 
     def _run_stage(self, stage: Stage, works: list[VideoWork]) -> float:
-        pending = [work for work in works if work.status == "ok"]
-        if not pending:
-            return 0.0
         began = time.perf_counter()
-        stage.open()
+        todo = [work for work in works if work.status == "ok" and not self._reuse(stage, work)]
+        if not todo:
+            return time.perf_counter() - began
+        stage.open()  # only when some video needs the stage: a finished run loads no model
         try:
-            for work in pending:
+            for work in todo:
                 self._process(stage, work)
         finally:
             stage.close()
         return time.perf_counter() - began
 
+    def _key(self, stage: Stage, work: VideoWork) -> str:
+        if work.content_sha256 is None:
+            work.content_sha256 = self.store.content_sha256(work)
+        key = stage_key(stage, self.config, self.device, work.content_sha256, work.stage_keys)
+        work.stage_keys[stage.name] = key
+        return key
+
+    def _reuse(self, stage: Stage, work: VideoWork) -> bool:
+        """Load the stage's checkpoint for this video if its key matches and its files are still there."""
+        work.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            key = self._key(stage, work)
+        except OSError as exc:  # unreadable file: let the stage report it as the video's failure
+            log.debug("%s: no content hash: %s", work.video_id, exc)
+            return False
+        change = None if stage.name in self.forced else self.store.load(work, stage.name, key)
+        if change is None:
+            return False
+        before = snapshot(work)
+        apply(work, change)
+        if not stage.cache_valid(work):
+            restore(work, before)
+            return False
+        work.cached_stages.append(stage.name)
+        work.timings_seconds[stage.name] = 0.0
+        if self.progress is not None:
+            self.progress(stage.name, work)
+        return True
+
     def _process(self, stage: Stage, work: VideoWork) -> None:
         work.workdir.mkdir(parents=True, exist_ok=True)
         began = time.perf_counter()
+        before = snapshot(work)
         try:
             stage.process(work)
         except MediaError as exc:
@@ -135,6 +189,8 @@ class Runner:
             work.fail("failed", f"{stage.name}: {type(exc).__name__}: {exc}")
         finally:
             work.timings_seconds[stage.name] = round(time.perf_counter() - began, 3)
+        if stage.name in work.stage_keys:
+            self.store.save(work, stage.name, work.stage_keys[stage.name], delta(before, snapshot(work)))
         if work.status != "ok":
             log.warning("%s %s: %s", work.source.relative_path, work.status, work.error)
         if self.progress is not None:
@@ -166,6 +222,8 @@ class Runner:
         if work.source.metadata:
             entry["metadata"] = dict(work.source.metadata)
         entry["timings_seconds"] = work.timings_seconds
+        if work.cached_stages:
+            entry["cached_stages"] = list(work.cached_stages)
         return entry
 
     def _write_run_json(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import Config
 from ..taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
 from .base import Stage, VideoWork
@@ -9,6 +11,8 @@ from .base import Stage, VideoWork
 
 class AlignStage(Stage):
     name = "align"
+    config_sections = ("align", "visual.builtin_taxonomy", "visual.taxonomy")
+    depends_on = ("shots", "visual", "story")
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -16,6 +20,9 @@ class AlignStage(Stage):
 
     def prepare(self) -> None:
         self.taxonomy = load_taxonomy(taxonomy_paths(self.config.visual.builtin_taxonomy, self.config.visual.taxonomy))
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"taxonomy": self.taxonomy.hash if self.taxonomy is not None else None}
 
     def process(self, work: VideoWork) -> None:
         from ..story.align import RoleAssigner

@@ -34,6 +34,9 @@ def free_gpu_memory() -> None:
 class AsrStage(Stage):
     name = "asr"
     stream = "asr"
+    config_sections = ("asr", "seed")
+    depends_on = ("ingest",)
+    uses_device = True
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -64,6 +67,11 @@ class AsrStage(Stage):
             self.transcriber.close()
             self.transcriber = None
             free_gpu_memory()
+
+    def cache_valid(self, work: VideoWork) -> bool:
+        return work.transcript is None or all(
+            (work.workdir / name).is_file() for name in ("transcript.vtt", "transcript.srt")
+        )
 
     def models(self) -> dict[str, dict[str, str]]:
         return {"speech": self.weights.to_json()} if self.weights is not None else {}

@@ -48,6 +48,11 @@ class VideoWork:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     timings_seconds: dict[str, float] = field(default_factory=dict)
+    #: sha256 of the video file, the root of every stage's checkpoint key.
+    content_sha256: str | None = None
+    #: Checkpoint key per stage, and the stages whose checkpoint was reused in this run.
+    stage_keys: dict[str, str] = field(default_factory=dict)
+    cached_stages: list[str] = field(default_factory=list)
 
     @property
     def video_id(self) -> str:
@@ -69,6 +74,12 @@ class Stage(ABC):
     name: ClassVar[str]
     #: The `streams` entry this stage reports in timeline.json, if any.
     stream: ClassVar[str | None] = None
+    #: Dotted config keys whose values change this stage's results (part of its checkpoint key).
+    config_sections: ClassVar[tuple[str, ...]] = ()
+    #: Stages whose results this one reads; a change there redoes this stage too.
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    #: Whether results may differ between CPU and GPU (precision), so the device is part of the key.
+    uses_device: ClassVar[bool] = False
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -90,6 +101,14 @@ class Stage(ABC):
     def models(self) -> dict[str, dict[str, str]]:
         """{role: {id, sha256}} of the models this stage used, for run.json and timeline.json."""
         return {}
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What besides config determines the results: models (id + sha256) and data files. Default: models()."""
+        return self.models()
+
+    def cache_valid(self, work: VideoWork) -> bool:
+        """Whether a loaded checkpoint's files are still there (e.g. audio.wav); default True."""
+        return True
 
     def info(self) -> dict[str, Any]:
         """Run-level facts worth keeping in run.json (e.g. calibrated thresholds); empty by default."""

@@ -19,14 +19,18 @@ def analysis_times(duration_seconds: float, count: int) -> list[float]:
 
 class IngestStage(Stage):
     name = "ingest"
+    config_sections = ("input.min_duration_seconds", "frames", "bands", "tiles", "audio")
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
         self.reader = FrameReader(config.frames)
         self.extractor = AudioExtractor(config.audio.sample_rate)
 
+    def cache_valid(self, work: VideoWork) -> bool:
+        return work.audio is None or work.audio.path.is_file()
+
     def process(self, work: VideoWork) -> None:
-        info = probe(work.source)
+        info = probe(work.source, work.content_sha256)
         work.info = info
         minimum = self.config.input.min_duration_seconds
         if info.duration_seconds < minimum:

@@ -36,6 +36,8 @@ def main_language(segments: list[Segment]) -> str | None:
 class OcrStage(Stage):
     name = "ocr"
     stream = "ocr"
+    config_sections = ("ocr",)
+    depends_on = ("ingest", "asr")
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -62,6 +64,11 @@ class OcrStage(Stage):
         if self.reader is not None:
             self.reader.close()
             self.reader = None
+
+    def cache_valid(self, work: VideoWork) -> bool:
+        return work.transcript is None or all(
+            (work.workdir / name).is_file() for name in ("transcript.vtt", "transcript.srt")
+        )
 
     def models(self) -> dict[str, dict[str, str]]:
         return {"ocr": self.model.to_json()} if self.model is not None else {}

@@ -47,6 +47,8 @@ def shots_from_starts(starts: list[float], duration_seconds: float) -> list[Shot
 class ShotsStage(Stage):
     name = "shots"
     stream = "shots"
+    config_sections = ("shots", "frames")
+    depends_on = ("ingest",)
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)

@@ -19,6 +19,9 @@ log = get_logger("story")
 class StoryStage(Stage):
     name = "story"
     stream = "story"
+    config_sections = ("story", "visual.builtin_taxonomy", "visual.taxonomy")
+    depends_on = ("ingest", "shots", "asr", "ocr")
+    uses_device = True
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -83,6 +86,10 @@ class StoryStage(Stage):
             entry[f"{kind}_version"] = definitions.version
             entry[f"{kind}_hash"] = definitions.hash
         return {"text": entry}
+
+    def fingerprint(self) -> dict[str, Any]:
+        taxonomy = self.taxonomy.hash if self.taxonomy is not None else None
+        return {**self.models(), "taxonomy": taxonomy}
 
     def info(self) -> dict[str, Any]:
         """The thresholds calibrated on the definitions, so a reader can check every confidence."""

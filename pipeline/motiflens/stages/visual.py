@@ -32,6 +32,9 @@ THUMBNAIL_FOLDER = "thumbnails"
 class VisualStage(Stage):
     name = "visual"
     stream = "visual"
+    config_sections = ("visual", "frames", "tiles", "seed")
+    depends_on = ("ingest", "shots")
+    uses_device = True
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -84,6 +87,10 @@ class VisualStage(Stage):
         if self.scorer is not None:
             self.scorer.backend.close()
             self.scorer: FrameScorer | None = None
+
+    def cache_valid(self, work: VideoWork) -> bool:
+        thumbnails = [item.ref for o in work.symbols for item in o.evidence if item.kind == "visual" and item.ref]
+        return all((work.workdir / ref).is_file() for ref in thumbnails)
 
     def models(self) -> dict[str, dict[str, str]]:
         if self.weights is None or self.taxonomy is None:
