@@ -1,0 +1,1 @@
+"""Outputs people read and tools import: per-video and corpus HTML pages, ELAN and Label Studio files."""
