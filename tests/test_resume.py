@@ -208,3 +208,12 @@ def test_two_shards_merged_equal_a_single_run(reference: Path, samples_dir: Path
 
     again = CliRunner().invoke(cli, ["merge", str(shard_dirs[0]), str(shard_dirs[0]), "--out", str(tmp_path / "x")])
     assert again.exit_code == EXIT_INPUT and "is in both" in again.output
+
+
+def test_the_ray_engine_gives_the_local_engine_s_results(reference: Path, samples_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ray"
+    code, output = run_cli(str(samples_dir), "--out", str(out), "--engine", "ray")
+    assert code == EXIT_OK, output
+    document = run_json(out)
+    assert document["engine"] == "ray" and "story" in document["stage_info"]
+    assert outputs(out) == outputs(reference)

@@ -37,6 +37,7 @@ from .records import (
     Tile,
     Transcript,
     VideoInfo,
+    VideoSource,
     Word,
 )
 from .stages.base import Stage, VideoWork
@@ -159,6 +160,39 @@ def restore(work: VideoWork, state: dict[str, Any]) -> None:
     for name in STATE_FIELDS:
         setattr(work, name, decode(state[name]))
     work.warnings = list(state["warnings"])
+
+
+def encode_work(work: VideoWork) -> dict[str, Any]:
+    """A whole VideoWork as JSON-safe data, to hand a video from one process (Ray actor) to the next."""
+    source = work.source
+    return {
+        "source": {
+            "path": str(source.path),
+            "relative_path": source.relative_path,
+            "video_id": source.video_id,
+            "metadata": dict(source.metadata),
+        },
+        "workdir": str(work.workdir),
+        "state": snapshot(work),
+        "content_sha256": work.content_sha256,
+        "stage_keys": dict(work.stage_keys),
+        "cached_stages": list(work.cached_stages),
+        "timings_seconds": dict(work.timings_seconds),
+    }
+
+
+def decode_work(document: dict[str, Any]) -> VideoWork:
+    source = document["source"]
+    work = VideoWork(
+        source=VideoSource(Path(source["path"]), source["relative_path"], source["video_id"], source["metadata"]),
+        workdir=Path(document["workdir"]),
+    )
+    restore(work, document["state"])
+    work.content_sha256 = document["content_sha256"]
+    work.stage_keys = dict(document["stage_keys"])
+    work.cached_stages = list(document["cached_stages"])
+    work.timings_seconds = dict(document["timings_seconds"])
+    return work
 
 
 def config_value(config: Config, dotted: str) -> Any:

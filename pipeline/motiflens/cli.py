@@ -51,12 +51,16 @@ def cli() -> None:
               help="Redo STAGE and the stages that depend on it, checkpoint or not ('all': every stage).")
 @click.option("--shard", "shard_spec", metavar="I/N",
               help="Process only shard I of N (0-based; split by video id), e.g. $SLURM_ARRAY_TASK_ID/8.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: Ray Data actors (same results).")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="Connect --engine ray to an existing cluster ('auto' or host:port); default: a local instance.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars; warnings and errors only.")
 @click.option("--log-json", is_flag=True, help="Log one JSON object per line on stderr.")
 @click.option("--verbose", "-v", count=True, help="More logging.")
 def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str, ...], out_dir: Path,
-        fail_fast: bool, force: tuple[str, ...], shard_spec: str | None, quiet: bool, log_json: bool,
-        verbose: int) -> None:
+        fail_fast: bool, force: tuple[str, ...], shard_spec: str | None, engine: str, ray_address: str | None,
+        quiet: bool, log_json: bool, verbose: int) -> None:
     """Analyse videos: PATHS are video files, folders (scanned recursively) or CSV manifests.
 
     Finished work is kept per stage and per video under OUT: running the same command again redoes only
@@ -79,7 +83,8 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
             sources = select_shard(sources, *shard)
         with RunProgress(len(sources), enabled=not quiet) as progress:
             runner = Runner(config, out_dir, config_path=config_path, fail_fast=fail_fast, progress=progress.update,
-                            force=force, shard=shard)
+                            force=force, shard=shard, engine=engine,
+                            engine_options={"address": ray_address} if engine == "ray" else None)
             try:
                 report = runner.run(sources, paths)
             except FailFast as stop:

@@ -75,6 +75,9 @@ class RunConfig(Section):
         32, ge=1, le=100_000, description="Videos per chunk; each model runs over a whole chunk before the next."
     )
     fail_fast: bool = Field(False, description="Stop at the first failed video.")
+    prefetch_frames: int = Field(
+        8, ge=0, le=256, description="Frames decoded ahead in a worker thread while models run; 0 turns it off."
+    )
 
 
 class AsrConfig(Section):

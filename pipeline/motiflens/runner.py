@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +10,11 @@ from typing import Any
 
 from . import SCHEMA_VERSION, __version__
 from .atomic import inside, sweep_partials, write_json
-from .checkpoint import CheckpointStore, apply, delta, restore, snapshot, stage_key
 from .config import Config
+from .engines import load_engine
 from .environment import describe_platform, git_commit, package_versions, resolve_device, seed_everything
-from .errors import ConfigError, MediaError, MotifLensError
+from .errors import ConfigError
+from .executor import FailFast, ProgressCallback
 from .log import get_logger
 from .records import VideoSource
 from .stages import Stage, VideoWork, build_stages
@@ -25,7 +24,7 @@ from .timeline import build_timeline, validate_timeline
 
 log = get_logger("runner")
 
-ProgressCallback = Callable[[str, VideoWork], None]
+__all__ = ["FailFast", "RunReport", "Runner", "forced_stages"]
 
 
 def forced_stages(stages: Sequence[Stage], names: Sequence[str]) -> set[str]:
@@ -39,10 +38,6 @@ def forced_stages(stages: Sequence[Stage], names: Sequence[str]) -> set[str]:
         if forced & set(stage.depends_on):
             forced.add(stage.name)
     return forced
-
-
-class FailFast(MotifLensError):
-    """Raised with --fail-fast when a video fails; the run stops after recording it."""
 
 
 @dataclass
@@ -69,6 +64,8 @@ class Runner:
         progress: ProgressCallback | None = None,
         force: Sequence[str] = (),
         shard: tuple[int, int] | None = None,
+        engine: str = "local",
+        engine_options: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.out_dir = out_dir
@@ -77,9 +74,10 @@ class Runner:
         self.progress = progress
         self.stages: list[Stage] = build_stages(config)
         self.forced = forced_stages(self.stages, force)
-        self.store = CheckpointStore()
         self.device = "cpu"
         self.shard = shard
+        self.engine_name = engine
+        self.engine = load_engine(engine, **(engine_options or {}))
 
     def run(self, sources: Sequence[VideoSource], inputs: Sequence[Path] = ()) -> RunReport:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +103,7 @@ class Runner:
             "stages": [stage.name for stage in self.stages],
             "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
             "forced": sorted(self.forced),
+            "engine": self.engine_name,
         }
         models: dict[str, dict[str, str]] = {}
         chunk_size = self.config.run.chunk_videos
@@ -112,17 +111,18 @@ class Runner:
         try:
             for offset in range(0, len(sources), chunk_size):
                 works = [self._new_work(source) for source in sources[offset : offset + chunk_size]]
+                for name, seconds in self.engine.run_chunk(self, works).items():
+                    stage_seconds[name] = stage_seconds.get(name, 0.0) + seconds
                 for stage in self.stages:
-                    stage_seconds[stage.name] += self._run_stage(stage, works)
                     models.update(stage.models())
-                    if stage.info():
-                        header.setdefault("stage_info", {})[stage.name] = stage.info()
+                header.update(self.engine.stage_info(self))
                 for work in works:
                     report.videos.append(self._finish(work, models))
                 self._write_run_json(header, models, report, stage_seconds, completed=False)
             completed = True
         finally:
             self._write_run_json(header, models, report, stage_seconds, completed=completed)
+        self.engine.shutdown()
         write_tables(self.out_dir)
         return report
 
@@ -131,72 +131,6 @@ class Runner:
         if sweep_partials(workdir):
             log.info("%s: removed temp files of an interrupted run", source.video_id)
         return VideoWork(source=source, workdir=workdir)
-
-    def _run_stage(self, stage: Stage, works: list[VideoWork]) -> float:
-        began = time.perf_counter()
-        todo = [work for work in works if work.status == "ok" and not self._reuse(stage, work)]
-        if not todo:
-            return time.perf_counter() - began
-        stage.open()  # only when some video needs the stage: a finished run loads no model
-        try:
-            for work in todo:
-                self._process(stage, work)
-        finally:
-            stage.close()
-        return time.perf_counter() - began
-
-    def _key(self, stage: Stage, work: VideoWork) -> str:
-        if work.content_sha256 is None:
-            work.content_sha256 = self.store.content_sha256(work)
-        key = stage_key(stage, self.config, self.device, work.content_sha256, work.stage_keys)
-        work.stage_keys[stage.name] = key
-        return key
-
-    def _reuse(self, stage: Stage, work: VideoWork) -> bool:
-        """Load the stage's checkpoint for this video if its key matches and its files are still there."""
-        work.workdir.mkdir(parents=True, exist_ok=True)
-        try:
-            key = self._key(stage, work)
-        except OSError as exc:  # unreadable file: let the stage report it as the video's failure
-            log.debug("%s: no content hash: %s", work.video_id, exc)
-            return False
-        change = None if stage.name in self.forced else self.store.load(work, stage.name, key)
-        if change is None:
-            return False
-        before = snapshot(work)
-        apply(work, change)
-        if not stage.cache_valid(work):
-            restore(work, before)
-            return False
-        work.cached_stages.append(stage.name)
-        work.timings_seconds[stage.name] = 0.0
-        if self.progress is not None:
-            self.progress(stage.name, work)
-        return True
-
-    def _process(self, stage: Stage, work: VideoWork) -> None:
-        work.workdir.mkdir(parents=True, exist_ok=True)
-        began = time.perf_counter()
-        before = snapshot(work)
-        try:
-            stage.process(work)
-        except MediaError as exc:
-            work.fail(exc.status, str(exc))  # type: ignore[arg-type]
-        except MotifLensError:
-            raise
-        except Exception as exc:  # a bug or an unforeseen input: record it, keep the batch going
-            log.debug("%s failed in %s:\n%s", work.video_id, stage.name, traceback.format_exc())
-            work.fail("failed", f"{stage.name}: {type(exc).__name__}: {exc}")
-        finally:
-            work.timings_seconds[stage.name] = round(time.perf_counter() - began, 3)
-        if stage.name in work.stage_keys:
-            self.store.save(work, stage.name, work.stage_keys[stage.name], delta(before, snapshot(work)))
-        if work.status != "ok":
-            log.warning("%s %s: %s", work.source.relative_path, work.status, work.error)
-        if self.progress is not None:
-            self.progress(stage.name, work)
-        if work.status == "failed" and self.fail_fast:
-            raise FailFast(f"--fail-fast: {work.source.relative_path} failed: {work.error}")
 
     def _finish(self, work: VideoWork, models: dict[str, dict[str, str]]) -> dict[str, Any]:
         entry: dict[str, Any] = {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..config import Config
 from ..frames import FrameReader, sample_times
 from ..log import get_logger
+from ..prefetch import prefetch
 from ..records import Segment, StreamStatus, Transcript
 from .base import Stage, VideoWork
 
@@ -91,7 +92,7 @@ class OcrStage(Stage):
             return
 
         times = sample_times(work.info.duration_seconds, config.sample_fps)
-        frames = self.frame_reader.read(work.source.path, work.info, times)
+        frames = prefetch(self.frame_reader.read(work.source.path, work.info, times), self.config.run.prefetch_frames)
         recognised_before = self.reader.recognised
         reads = self.reader.read_all((frame.time_seconds, frame.crop(box)) for frame in frames)
         work.warnings.extend(self.frame_reader.warnings)

@@ -14,6 +14,7 @@ from scenedetect import AdaptiveDetector, ContentDetector, FrameTimecode, SceneD
 
 from ..config import Config, ShotsConfig
 from ..frames import FrameReader, sample_times
+from ..prefetch import prefetch
 from ..records import Shot, StreamStatus
 from .base import Stage, VideoWork
 
@@ -68,7 +69,8 @@ class ShotsStage(Stage):
         # Detectors see the analysed frame's index as its timecode; cuts map back to real frame times.
         times: list[float] = []
         cuts: list[FrameTimecode] = []
-        for frame in self.reader.read(work.source.path, info, sample_times(info.duration_seconds, rate)):
+        frames = self.reader.read(work.source.path, info, sample_times(info.duration_seconds, rate))
+        for frame in prefetch(frames, self.config.run.prefetch_frames):
             timecode = FrameTimecode(len(times), fps=rate)
             times.append(frame.time_seconds)
             cuts.extend(detector.process_frame(timecode, np.ascontiguousarray(frame.image[:, :, ::-1])))

@@ -13,6 +13,7 @@ from ..config import Config
 from ..environment import resolve_device
 from ..frames import FrameReader
 from ..log import get_logger
+from ..prefetch import prefetch
 from ..records import Evidence, StreamStatus, SymbolOccurrence
 from ..taxonomy import Symbol, Taxonomy, load_taxonomy, taxonomy_paths
 from ..visual.backend import create_backend
@@ -107,7 +108,7 @@ class VisualStage(Stage):
             raise RuntimeError("visual stage used without prepare()/open() or before ingest")
         cropper = TileCropper(work.layout, self.settings.mask_subtitles)
         reader = FrameReader(self.config.frames)
-        frames = reader.read(work.source.path, work.info, work.frame_times)
+        frames = prefetch(reader.read(work.source.path, work.info, work.frame_times), self.config.run.prefetch_frames)
         recorder = ThumbnailRecorder(self.settings.thumbnail_max_side) if self.settings.thumbnails else None
         if recorder is not None:
             frames = recorder.tap(frames)
