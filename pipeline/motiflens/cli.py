@@ -70,6 +70,7 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
     from .log import configure_logging
     from .progress import RunProgress
     from .runner import FailFast, Runner
+    from .stages import stage_names
 
     configure_logging(verbose, json_lines=log_json, quiet=quiet)
     try:
@@ -81,7 +82,7 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
         shard = parse_shard(shard_spec) if shard_spec else None
         if shard is not None:
             sources = select_shard(sources, *shard)
-        with RunProgress(len(sources), enabled=not quiet) as progress:
+        with RunProgress(len(sources), enabled=not quiet, stages=tuple(stage_names())) as progress:
             runner = Runner(config, out_dir, config_path=config_path, fail_fast=fail_fast, progress=progress.update,
                             force=force, shard=shard, engine=engine,
                             engine_options={"address": ray_address} if engine == "ray" else None)
