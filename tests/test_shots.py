@@ -37,6 +37,27 @@ def make_fade_clip(path: Path) -> Path:
     return path
 
 
+def make_shaky_grainy_clip(path: Path) -> Path:
+    r"""One continuous shot filmed badly: heavy temporal grain, a hand-held wobble of up to 12 px and a
+    low bitrate that pumps the compression, without a cut::
+
+        ffmpeg -hide_banner -nostdin -loglevel error -y \
+            -f lavfi -i testsrc2=size=300x520:rate=25:duration=4 \
+            -vf "crop=270:480:x='15+12*sin(n*0.9)':y='20+12*cos(n*1.3)',noise=alls=35:allf=t" \
+            -c:v libx264 -preset ultrafast -b:v 120k -pix_fmt yuv420p -g 12 \
+            -t 4 -fflags +bitexact -flags:v +bitexact OUT.mp4
+    """
+    media._run(
+        [
+            "-f", "lavfi", "-i", "testsrc2=size=300x520:rate=25:duration=4",
+            "-vf", "crop=270:480:x='15+12*sin(n*0.9)':y='20+12*cos(n*1.3)',noise=alls=35:allf=t",
+            "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "120k", "-pix_fmt", "yuv420p", "-g", "12",
+            "-t", "4", "-fflags", "+bitexact", "-flags:v", "+bitexact", str(path),
+        ]
+    )  # fmt: skip
+    return path
+
+
 def detect(path: Path, workdir: Path, config: Config | None = None) -> VideoWork:
     config = config or Config()
     source = VideoSource(path=path, relative_path=path.name, video_id=path.stem)
@@ -88,6 +109,12 @@ def test_a_fade_out_and_in_is_not_a_cut(media_dir: Path, tmp_path: Path) -> None
 def test_a_moving_picture_without_cuts_is_one_shot(media_dir: Path, tmp_path: Path) -> None:
     work = detect(media.make_clip(media_dir / "moving.mp4", seconds=3.0, audio=False), tmp_path)
     assert len(work.shots) == 1 and work.shots[0].end_seconds == pytest.approx(3.0, abs=FRAME)
+
+
+def test_grain_shake_and_compression_pumping_are_not_cuts(media_dir: Path, tmp_path: Path) -> None:
+    work = detect(make_shaky_grainy_clip(media_dir / "shaky.mp4"), tmp_path)
+    assert starts(work) == [0.0]
+    assert_covers(work)
 
 
 def test_shot_starts_match_the_bundled_samples(samples_dir: Path, tmp_path: Path) -> None:
