@@ -92,3 +92,9 @@ def test_cli_validate_and_show(tmp_path: Path) -> None:
     reloaded.write_text(shown.output)
     assert load_config(reloaded).frames.sample_fps == 3
     assert load_config(reloaded).hash() == load_config(overrides=["frames.sample_fps=3"]).hash()
+
+
+def test_role_weights_cannot_all_be_zero() -> None:
+    zeros = [f"align.weights.{name}=0" for name in ("prominence", "reference", "event_coupling", "recurrence")]
+    with pytest.raises(ConfigError, match="align.weights: .*at least one weight must be positive"):
+        load_config(None, zeros)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 
@@ -396,6 +396,12 @@ class RoleWeights(Section):
     recurrence: float = Field(
         0.15, ge=0, le=10, description="Shots the symbol appears in, saturating at recurrence_shots."
     )
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RoleWeights:
+        if self.prominence + self.reference + self.event_coupling + self.recurrence <= 0:
+            raise ValueError("at least one weight must be positive")
+        return self
 
 
 class AlignConfig(Section):
