@@ -96,5 +96,5 @@ def test_cli_validate_and_show(tmp_path: Path) -> None:
 
 def test_role_weights_cannot_all_be_zero() -> None:
     zeros = [f"align.weights.{name}=0" for name in ("prominence", "reference", "event_coupling", "recurrence")]
-    with pytest.raises(ConfigError, match="align.weights: .*at least one weight must be positive"):
+    with pytest.raises(ConfigError, match=r"align\.weights: .*at least one weight must be positive"):
         load_config(None, zeros)
