@@ -29,6 +29,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The end-to-end benchmark (eight 60 s 1080x1920 episodes, configs/cpu-fast.yaml with the random-weight test
+# CLIP model: speed only); prints one JSON document. Options: `.venv/bin/python scripts/bench.py --help`.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
 samples: $(STAMP)
 	$(BIN)/python scripts/make_samples.py --out data/samples
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import EXIT_CONFIG, cli
+from motiflens.cli import cli
+from motiflens.cli_support import EXIT_CONFIG
 from motiflens.config import Config, load_config
 from motiflens.errors import ConfigError
 

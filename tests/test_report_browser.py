@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from motiflens.reports.run_reports import write_run_reports
 from motiflens.reports.video_page import write_video_page
 from report_helpers import ALL_PAYLOADS, make_timeline, many_items_timeline
+from run_helpers import make_run
 
 TIMEOUT = 30.0
 
@@ -230,3 +232,56 @@ def test_large_episode_builds_quickly(tmp_path: Path, browser: DevTools) -> None
     assert "Video file not found" in measured["missing"]
     # The issue asks for under a second; a slow CI machine gets some slack, a quadratic layout would not pass.
     assert measured["loaded"] < 2000, f"page took {measured['loaded']:.0f} ms to load"
+
+
+def _errors(browser: DevTools) -> list[dict[str, Any]]:
+    """Uncaught exceptions and console.error calls the page produced so far."""
+    return [
+        e for e in browser.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"].get("type") == "error")
+    ]
+
+
+def test_corpus_page_opens_without_errors(tmp_path: Path, samples_dir: Path, browser: DevTools) -> None:
+    run_dir = tmp_path / "run"
+    make_run(run_dir, payload=ALL_PAYLOADS, video_file=samples_dir / "lantern_vow.mp4")
+    write_run_reports(run_dir)
+
+    session = browser.open((run_dir / "report.html").as_uri())
+    state = browser.evaluate(
+        session,
+        """({charts: document.querySelectorAll('svg.chart').length,
+            videos: window.motiflensCorpus.videos.length,
+            symbols: window.motiflensCorpus.symbols.map(s => s.symbol_id),
+            links: Array.from(document.querySelectorAll('a[href^="videos/"]')).map(a => a.textContent),
+            width: document.documentElement.scrollWidth})""",
+    )
+    # how often, how long, role mix, index per video, over time, by series, events, co-occurrence, themes
+    assert state["charts"] == 9
+    assert state["videos"] == 5 and sorted(state["symbols"]) == ["dumplings", "red_lantern", "spring_couplets"]
+    assert state["links"] == ["ep-01", "ep-02", "ep-03", "ep-04"]
+    assert state["width"] <= 1280, "the page must not scroll sideways at 1280 px"
+
+    # Sorting the videos table by index, twice: descending puts ep-02 (index 1.0) first.
+    first = browser.evaluate(
+        session,
+        """(() => {
+          const table = Array.from(document.querySelectorAll('table.sortable'))
+            .find(t => t.querySelector('th').textContent === 'video');
+          const th = Array.from(table.querySelectorAll('th')).find(h => h.textContent === 'index');
+          th.click(); th.click();
+          return [th.getAttribute('aria-sort'), table.tBodies[0].rows[0].cells[0].textContent];
+        })()""",
+    )
+    assert first == ["descending", "ep-02"]
+
+    shot = browser.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session)
+    screenshot = tmp_path / "corpus-report.png"
+    screenshot.write_bytes(base64.b64decode(shot["data"]))
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _keep(screenshot)
+
+    assert not _errors(browser), _errors(browser)
+    assert not [e for e in browser.events if e.get("method") == "Page.javascriptDialogOpening"]
+    assert browser.evaluate(session, "document.querySelectorAll('img[src=x]').length") == 0

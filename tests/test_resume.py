@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from motiflens.checkpoint import decode, encode
-from motiflens.cli import EXIT_CONFIG, EXIT_INPUT, EXIT_OK, cli
+from motiflens.cli import cli
+from motiflens.cli_support import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
 from motiflens.config import InputConfig
 from motiflens.discovery import discover, parse_shard, select_shard, shard_of
 from motiflens.errors import InputError

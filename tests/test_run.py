@@ -1,12 +1,14 @@
 """End-to-end runs through the CLI on generated media: statuses, outputs, determinism."""
 
 import json
+import stat
 from pathlib import Path
 
 import media
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import EXIT_INPUT, EXIT_OK, EXIT_VIDEO_FAILED, cli
+from motiflens.cli import cli
+from motiflens.cli_support import EXIT_INPUT, EXIT_OK, EXIT_VIDEO_FAILED
 from motiflens.timeline import validate_timeline
 
 
@@ -158,3 +160,14 @@ def test_outputs_stay_inside_the_output_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="outside"):
         inside(tmp_path, "videos", "../../escape")
     assert inside(tmp_path, "videos", "ok-123") == (tmp_path / "videos" / "ok-123").resolve()
+
+
+def test_atomic_writes_get_the_mode_a_plain_open_would(tmp_path: Path) -> None:
+    from motiflens.atomic import write_text
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    written = tmp_path / "atomic.txt"
+    write_text(written, "x")
+    # mkstemp alone would leave 0600: a web server or a colleague could not read the report.
+    assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)

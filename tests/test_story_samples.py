@@ -1,5 +1,6 @@
 """The demo's own run on the bundled samples: the scripted mentions and events are found, every
-occurrence's role is traced to its evidence, and the exports (symbols.vtt, corpus tables) are written.
+occurrence's role is traced to its evidence, and the exports (symbols.vtt, corpus tables, pages, ELAN, Label
+Studio tasks) are written.
 
 The script (what each line names, which beat it carries) is in data/samples/samples.json, written by
 scripts/make_samples.py beside the media."""
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import EXIT_OK, cli
+from motiflens.cli import cli
+from motiflens.cli_support import EXIT_OK
 from motiflens.tables import TABLES
 from motiflens.timeline import validate_timeline
 
@@ -118,3 +120,15 @@ def test_symbol_tracks_and_corpus_tables_are_written(demo) -> None:
             assert len(rows) - 1 == occurrences
         if table == "videos":
             assert len(rows) - 1 == 3
+
+
+def test_the_run_ends_with_its_pages_and_exports(demo) -> None:
+    out, timelines = demo
+    for timeline in timelines.values():
+        folder = out / "videos" / timeline["video"]["id"]
+        assert "<video" in (folder / "report.html").read_text(encoding="utf-8")
+        assert (folder / f"{timeline['video']['id']}.eaf").stat().st_size > 0
+    tasks = json.loads((out / "labelstudio" / "tasks.json").read_text(encoding="utf-8"))
+    assert len(tasks) == sum(len(timeline["symbols"]) for timeline in timelines.values())
+    corpus = (out / "report.html").read_text(encoding="utf-8")
+    assert all(timeline["video"]["id"] in corpus for timeline in timelines.values())

@@ -7,7 +7,8 @@ import media
 import pytest
 import yaml
 from click.testing import CliRunner
-from motiflens.cli import EXIT_CONFIG, EXIT_MODEL, EXIT_OK, cli
+from motiflens.cli import cli
+from motiflens.cli_support import EXIT_CONFIG, EXIT_MODEL, EXIT_OK
 from motiflens.taxonomy import load_taxonomy, taxonomy_paths
 from motiflens.timeline import validate_timeline
 from motiflens.visual.weights import ALLOW_TEST_MODELS_ENV

@@ -10,7 +10,8 @@ from pathlib import Path
 import media
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import EXIT_MODEL, cli
+from motiflens.cli import cli
+from motiflens.cli_support import EXIT_MODEL
 from motiflens.config import AsrConfig
 from motiflens.dialogue import whisper_model
 from motiflens.dialogue.whisper_model import PartsJoiner, WhisperResolver, speech_cards

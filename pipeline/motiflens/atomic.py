@@ -14,6 +14,17 @@ from typing import Any
 PARTIAL_SUFFIX = ".part"
 
 
+def _file_mode() -> int:
+    # mkstemp creates 0600 files; outputs are shared (web servers, colleagues), so give them the mode a plain
+    # open() would: 0666 less the umask, read once at import, before any worker thread starts.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def sweep_partials(folder: Path) -> int:
     """Delete temp files that a killed process left beside their targets; returns how many."""
     removed = 0
@@ -35,6 +46,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield temp
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
+        temp.chmod(FILE_MODE)
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)

@@ -13,25 +13,17 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .cli_support import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_VIDEO_FAILED,
+    config_option,
+    fail,
+    set_option,
+)
 from .config import dump_yaml, load_config
 from .errors import ConfigError, InputError, MediaError, ModelError, MotifLensError
-
-EXIT_OK, EXIT_VIDEO_FAILED, EXIT_CONFIG, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-_EXIT_BY_ERROR = ((ConfigError, EXIT_CONFIG), (InputError, EXIT_INPUT), (ModelError, EXIT_MODEL))
-
-
-def _fail(error: MotifLensError) -> None:
-    click.secho(f"error: {error}", fg="red", err=True)
-    code = next((code for kind, code in _EXIT_BY_ERROR if isinstance(error, kind)), EXIT_VIDEO_FAILED)
-    sys.exit(code)
-
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Experiment config (YAML)."
-)
-set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key, e.g. frames.sample_fps=2."
-)
+from .reports.commands import query, report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,7 +87,7 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
         click.secho("interrupted; finished videos are kept in run.json", fg="yellow", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except MotifLensError as error:
-        _fail(error)
+        fail(error)
         return
     ok, failed, skipped = report.count("ok"), report.count("failed"), report.count("skipped")
     click.echo(f"{len(report.videos)} videos: {ok} ok, {failed} failed, {skipped} skipped → {out_dir / 'run.json'}")
@@ -117,7 +109,7 @@ def merge(run_dirs: tuple[Path, ...], out_dir: Path) -> None:
     try:
         merged = merge_runs(list(run_dirs), out_dir)
     except MotifLensError as error:
-        _fail(error)
+        fail(error)
         return
     counts = merged["counts"]
     click.echo(f"{len(merged['videos'])} videos from {len(run_dirs)} runs: {counts['ok']} ok, "
@@ -156,7 +148,7 @@ def config_validate(config_file: Path, overrides: tuple[str, ...]) -> None:
     try:
         resolved = load_config(config_file, list(overrides))
     except ConfigError as error:
-        _fail(error)
+        fail(error)
         return
     click.echo(f"ok: {config_file} (config hash {resolved.hash()})")
 
@@ -169,7 +161,7 @@ def config_show(config_path: Path | None, overrides: tuple[str, ...]) -> None:
     try:
         resolved = load_config(config_path, list(overrides))
     except ConfigError as error:
-        _fail(error)
+        fail(error)
         return
     click.echo(f"# config hash {resolved.hash()}")
     click.echo(dump_yaml(resolved), nl=False)
@@ -188,7 +180,7 @@ def models_list() -> None:
     try:
         cards = load_model_cards()
     except ModelError as error:
-        _fail(error)
+        fail(error)
         return
     for card in cards:
         state = "available" if card.available() else "not installed"
@@ -211,24 +203,41 @@ def models_import(path: Path, name: str | None) -> None:
         pinned = next((card.sha256 for card in load_model_cards() if card.name == name), None)
         manifest = import_model(path, name, cache_dir(), expected_sha256=pinned)
     except ModelError as error:
-        _fail(error)
+        fail(error)
         return
     click.echo(f"imported {name} → {cache_dir() / name} (sha256 {manifest.sha256})")
 
 
 @cli.command()
-@click.argument("labels", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("labels", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--labelstudio", "labelstudio_export", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Fit to a Label Studio JSON export of RUN_DIR/labelstudio/tasks.json instead (needs --run).")
+@click.option("--run", "run_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="With --labelstudio: the run whose occurrences were judged (their peak scores are used).")
+@click.option("--min-per-class", type=click.IntRange(min=1), default=5, show_default=True,
+              help="With --labelstudio: fewest present and fewest absent verdicts a symbol needs to be fitted.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The taxonomy overlay to write (YAML); add it to visual.taxonomy.")
 @config_option
 @set_option
-def calibrate(labels: Path, out_path: Path, config_path: Path | None, overrides: tuple[str, ...]) -> None:
+def calibrate(labels: Path | None, labelstudio_export: Path | None, run_dir: Path | None, min_per_class: int,
+              out_path: Path, config_path: Path | None, overrides: tuple[str, ...]) -> None:
     """Fit per-symbol thresholds to labelled frames and write them as a taxonomy overlay.
 
     LABELS is a CSV with columns image, video, time_seconds, symbol_id, label (0/1): each row judges one
     symbol on one frame, given as an image file or as a video and an instant (paths relative to the CSV).
     Needs the real weights of visual.model (see pipeline/motiflens/visual/calibrate.py for details).
+
+    Or: --labelstudio EXPORT.json --run RUN_DIR fits each symbol's threshold to human present/absent verdicts
+    on the run's own visual occurrences (their peak scores; no model is loaded).
     """
+    if labelstudio_export is not None or run_dir is not None:
+        if labels is not None or labelstudio_export is None or run_dir is None:
+            raise click.UsageError("give either LABELS.csv, or --labelstudio EXPORT.json together with --run RUN_DIR")
+        _calibrate_labelstudio(labelstudio_export, run_dir, out_path, min_per_class)
+        return
+    if labels is None:
+        raise click.UsageError("give LABELS.csv, or --labelstudio EXPORT.json with --run RUN_DIR")
     from .environment import resolve_device
     from .taxonomy import load_taxonomy, taxonomy_paths
     from .visual.backend import create_backend
@@ -264,7 +273,7 @@ def calibrate(labels: Path, out_path: Path, config_path: Path | None, overrides:
             raise InputError(f"{labels}: no symbol has both a positive (1) and a negative (0) row; nothing to fit")
         write_overlay(out_path, overlay_document(fits, labels, weights, taxonomy, len(rows)))
     except MotifLensError as error:
-        _fail(error)
+        fail(error)
         return
     for fit in fits:
         click.echo(f"{fit.symbol_id:28} threshold {fit.threshold:.4f}  F1 {fit.f1:.3f}  "
@@ -272,6 +281,29 @@ def calibrate(labels: Path, out_path: Path, config_path: Path | None, overrides:
     for symbol_id in unfitted:
         click.echo(f"{symbol_id:28} not fitted: needs both positive and negative rows")
     click.echo(f"wrote {out_path}; use it with --set 'visual.taxonomy=[{out_path}]'")
+
+
+def _calibrate_labelstudio(export: Path, run_dir: Path, out_path: Path, min_per_class: int) -> None:
+    from .visual.calibrate import calibrate_from_labelstudio
+
+    try:
+        fits, left_out, match = calibrate_from_labelstudio(export, run_dir, out_path, min_per_class)
+    except MotifLensError as error:
+        fail(error)
+        return
+    for fit in fits:
+        click.echo(f"{fit.symbol_id:28} threshold {fit.threshold:.4f}  F1 {fit.f1:.3f}  "
+                   f"(+{fit.positives} / -{fit.negatives})")
+    for symbol_id, reason in left_out.items():
+        click.echo(f"{symbol_id:28} not fitted: {reason}")
+    if match.unmatched or match.dialogue_only:
+        click.echo(f"ignored {match.unmatched} verdict(s) that match no occurrence of {run_dir} and "
+                   f"{match.dialogue_only} on dialogue-only occurrences (no visual score)")
+    click.echo(f"wrote {out_path}; use it with --set 'visual.taxonomy=[{out_path}]'")
+
+
+cli.add_command(query)
+cli.add_command(report)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .atomic import inside, write_json
 from .errors import InputError
+from .reports.run_reports import write_run_reports
 from .tables import write_tables
 
 
@@ -97,6 +98,7 @@ def merge_runs(run_dirs: Sequence[Path], out_dir: Path) -> dict[str, Any]:
     }
     write_json(out_dir / "run.json", merged)
     write_tables(out_dir)
+    write_run_reports(out_dir)
     return merged
 
 

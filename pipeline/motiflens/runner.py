@@ -17,6 +17,7 @@ from .errors import ConfigError
 from .executor import FailFast, ProgressCallback
 from .log import get_logger
 from .records import VideoSource
+from .reports.run_reports import write_run_reports
 from .stages import Stage, VideoWork, build_stages
 from .story.tracks import write_symbols_vtt
 from .tables import write_tables
@@ -124,6 +125,7 @@ class Runner:
             self._write_run_json(header, models, report, stage_seconds, completed=completed)
         self.engine.shutdown()
         write_tables(self.out_dir)
+        write_run_reports(self.out_dir)
         return report
 
     def _new_work(self, source: VideoSource) -> VideoWork:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 import yaml
 from PIL import Image, UnidentifiedImageError
 
-from ..atomic import write_text
+from ..atomic import inside, write_text
 from ..config import Config
 from ..errors import InputError, MediaError
 from ..frames import FrameReader
@@ -248,3 +249,168 @@ def overlay_document(
 def write_overlay(path: Path, document: dict[str, Any]) -> None:
     header = "# Taxonomy overlay from `motiflens calibrate`; add it to visual.taxonomy after the taxonomy it fits.\n"
     write_text(path, header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Label Studio verdicts: thresholds from humans' present/absent answers on a run's own occurrences.
+#
+# `motiflens calibrate --labelstudio EXPORT.json --run RUN_DIR --out overlay.yaml` reads a Label Studio JSON
+# export of the tasks that `motiflens run` / `motiflens report` wrote to RUN_DIR/labelstudio/tasks.json, finds
+# each judged occurrence in RUN_DIR's timelines and takes its `peak_score` (the highest presence score in it).
+# Per symbol, the threshold with the best F1 of "peak_score >= threshold" against the verdicts is the fit, as
+# for frames. Only visual occurrences count (a dialogue-only occurrence has no visual score), and a symbol needs
+# at least `min_per_class` present and as many absent verdicts, or it is left out with the reason. The run only
+# made occurrences whose (smoothed) score reached its threshold, so this fit can only tighten a threshold (fewer
+# false positives); symbols the run missed need frame labels (LABELS.csv). No model is loaded.
+
+LABELSTUDIO_MIN_PER_CLASS = 5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One human verdict on one visual occurrence, with the occurrence's peak presence score."""
+
+    video_id: str
+    symbol_id: str
+    present: bool
+    peak_score: float
+
+
+@dataclass(frozen=True)
+class VerdictMatch:
+    verdicts: list[Verdict]
+    unmatched: int
+    dialogue_only: int
+
+
+def _occurrence_key(video_id: Any, symbol_id: Any, start: Any, end: Any) -> tuple[str, str, float, float] | None:
+    if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in (start, end)):
+        return None
+    return (str(video_id), str(symbol_id), round(float(start), 3), round(float(end), 3))
+
+
+def _read_run_json(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "run.json"
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no run.json; --run must be the run folder the tasks came from") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: cannot read run.json: {exc}") from None
+    if not isinstance(run, dict) or not isinstance(run.get("videos"), list):
+        raise InputError(f"{path}: not a MotifLens run.json (no 'videos' list)")
+    return run
+
+
+def run_occurrences(run_dir: Path) -> dict[tuple[str, str, float, float], dict[str, Any]]:
+    """Every symbol occurrence of the run's ok videos, keyed by (video id, symbol id, start, end)."""
+    occurrences: dict[tuple[str, str, float, float], dict[str, Any]] = {}
+    for entry in _read_run_json(run_dir)["videos"]:
+        if not isinstance(entry, dict) or entry.get("status") != "ok":
+            continue
+        relative = entry.get("timeline") or f"videos/{entry.get('video_id')}/timeline.json"
+        try:
+            path = inside(run_dir, str(relative))
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{run_dir}: cannot read the timeline of {entry.get('video_id')}: {exc}") from None
+        if not isinstance(document, dict):
+            raise InputError(f"{path}: not a timeline (a JSON object)")
+        video_id = (document.get("video") or {}).get("id", entry.get("video_id"))
+        for occurrence in document.get("symbols") or []:
+            key = _occurrence_key(video_id, occurrence.get("symbol_id"), occurrence.get("start_seconds"),
+                                  occurrence.get("end_seconds"))
+            if key is not None:
+                occurrences[key] = occurrence
+    return occurrences
+
+
+def match_verdicts(rows: list[dict[str, Any]], run_dir: Path) -> VerdictMatch:
+    """Pair each verdict row (from `read_labelstudio_export`) with its occurrence's peak score in the run."""
+    occurrences = run_occurrences(run_dir)
+    verdicts, unmatched, dialogue_only = [], 0, 0
+    for row in rows:
+        key = _occurrence_key(row["video_id"], row["symbol_id"], row["start_seconds"], row["end_seconds"])
+        occurrence = occurrences.get(key) if key is not None else None
+        if occurrence is None:
+            unmatched += 1
+            continue
+        score = occurrence.get("peak_score")
+        if occurrence.get("origin") == "dialogue" or isinstance(score, bool) or not isinstance(score, int | float):
+            dialogue_only += 1
+            continue
+        verdicts.append(Verdict(str(row["video_id"]), str(row["symbol_id"]), bool(row["present"]), float(score)))
+    return VerdictMatch(verdicts, unmatched, dialogue_only)
+
+
+def fit_verdict_thresholds(
+    verdicts: list[Verdict], min_per_class: int = LABELSTUDIO_MIN_PER_CLASS
+) -> tuple[list[ThresholdFit], dict[str, str]]:
+    """Best-F1 thresholds per symbol, and {symbol id: why it was left out} for the others."""
+    if min_per_class < 1:
+        raise InputError(f"the minimum number of verdicts per class must be >= 1, got {min_per_class}")
+    fits: list[ThresholdFit] = []
+    left_out: dict[str, str] = {}
+    for symbol_id in sorted({verdict.symbol_id for verdict in verdicts}):
+        mine = [verdict for verdict in verdicts if verdict.symbol_id == symbol_id]
+        labels = np.array([1 if verdict.present else 0 for verdict in mine])
+        positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
+        if positives < min_per_class or negatives < min_per_class:
+            left_out[symbol_id] = (
+                f"needs at least {min_per_class} present and {min_per_class} absent verdicts, "
+                f"has {positives} present / {negatives} absent"
+            )
+            continue
+        fit = best_f1_threshold(symbol_id, labels, np.array([verdict.peak_score for verdict in mine]))
+        if fit is not None:
+            fits.append(fit)
+    return fits, left_out
+
+
+def labelstudio_overlay_document(
+    fits: list[ThresholdFit], export_path: Path, run_dir: Path, verdicts: int
+) -> dict[str, Any]:
+    """The taxonomy overlay for thresholds fitted to Label Studio verdicts on the run in `run_dir`."""
+    run = _read_run_json(run_dir)
+    digest = hashlib.sha256(export_path.read_bytes()).hexdigest()
+    visual = (run.get("models") or {}).get("visual") or {}
+    return {
+        "kind": "overlay",
+        "version": f"calibration-{digest[:12]}",
+        "description": f"Per-symbol thresholds fitted by `motiflens calibrate --labelstudio` on {export_path.name} "
+        f"({verdicts} verdicts on visual occurrences of the run {run_dir.name}).",
+        "fitted_with": {
+            "source": "label studio verdicts on occurrence peak scores",
+            "model": visual.get("card"),
+            "model_id": visual.get("id"),
+            "weights_sha256": visual.get("sha256"),
+            "taxonomy_hash": visual.get("taxonomy_hash"),
+            "run_config_hash": run.get("config_hash"),
+            "export_sha256": digest,
+        },
+        "symbols": {fit.symbol_id: fit.to_overlay() for fit in fits},
+    }
+
+
+def calibrate_from_labelstudio(
+    export_path: Path, run_dir: Path, out_path: Path, min_per_class: int = LABELSTUDIO_MIN_PER_CLASS
+) -> tuple[list[ThresholdFit], dict[str, str], VerdictMatch]:
+    """Read the export, match it to the run, fit, write the overlay; InputError when nothing can be fitted."""
+    from ..reports.labelstudio import read_labelstudio_export
+
+    rows = read_labelstudio_export(export_path)
+    if not rows:
+        raise InputError(f"{export_path}: no submitted present/absent verdicts in this export")
+    match = match_verdicts(rows, run_dir)
+    if not match.verdicts:
+        raise InputError(
+            f"{export_path}: none of its {len(rows)} verdicts is on a visual occurrence of {run_dir} "
+            f"({match.unmatched} match no occurrence of that run, {match.dialogue_only} are on dialogue-only "
+            "occurrences, which have no visual score)"
+        )
+    fits, left_out = fit_verdict_thresholds(match.verdicts, min_per_class)
+    if not fits:
+        reasons = "; ".join(f"{symbol_id}: {reason}" for symbol_id, reason in left_out.items())
+        raise InputError(f"{export_path}: no symbol could be fitted ({reasons})")
+    write_overlay(out_path, labelstudio_overlay_document(fits, export_path, run_dir, len(match.verdicts)))
+    return fits, left_out, match
