@@ -14,6 +14,7 @@ from motiflens.config import Config, OcrConfig
 from motiflens.dialogue.ocr import (
     FrameRead,
     RecognisedFrame,
+    SubtitleReader,
     merge_reads,
     ocr_region,
     span_segments,
@@ -61,6 +62,19 @@ def test_recognition_is_reused_only_while_the_text_pixels_stay_put() -> None:
     assert not unchanged(seen, boxes, new_text, max_change=0.05)
     assert not unchanged(seen, boxes + 30, grey, max_change=0.05)  # the line moved
     assert not unchanged(seen, np.concatenate([boxes, boxes + 60]), grey, max_change=0.05)
+
+
+def test_detection_is_skipped_only_while_the_whole_region_stays_put() -> None:
+    reader = SubtitleReader(OcrConfig())
+    rng = np.random.default_rng(1)
+    before = rng.uniform(0, 255, (60, 400)).astype(np.float32)
+    noisy = (before + rng.normal(0, 6, before.shape)).astype(np.float32)  # sensor noise, compression
+    assert reader.static(before, noisy)
+    one_glyph = before.copy()
+    one_glyph[20:40, 100:120] = 255 - one_glyph[20:40, 100:120]  # a 20x20 px character: 1.7 % of the region
+    assert not reader.static(before, one_glyph)
+    assert not reader.static(before, before[:, :300])
+    assert not SubtitleReader(OcrConfig(static_max_change=0)).static(before, before)
 
 
 def read(time: float, zh: str = "", en: str = "", confidence: float = 0.9) -> FrameRead:
@@ -203,6 +217,8 @@ def test_ocr_stats_and_exports(shown) -> None:
     work = shown["dumplings_mixed.mp4"]
     stats = work.stats["ocr"]
     assert stats["segments"] == 2 and stats["frames_read"] >= 24 and stats["subtitles_without_speech"] == 2
+    # The sample's shots hold still: frames that did not change reuse the last detection.
+    assert stats["frames_recognised"] <= stats["frames_detected"] < stats["frames_read"]
     vtt = (work.workdir / "transcript.vtt").read_text(encoding="utf-8")
     assert "ocr-0002" in vtt and "快来吃饺子" in vtt  # no speech stage ran: the subtitles are the cues
 

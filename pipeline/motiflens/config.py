@@ -200,6 +200,14 @@ class OcrConfig(Section):
         description="Skip recognition when a frame's text boxes match the last recognised frame's and at most "
         "this share of their pixels changed; 0 recognises every frame.",
     )
+    static_max_change: float = Field(
+        0.002,
+        ge=0,
+        le=1,
+        description="Skip text detection too when at most this share of the region's pixels changed by more than "
+        "a quarter of the grey range since the last detected frame (a held shot with the same subtitle); "
+        "0 detects on every frame.",
+    )
     max_gap_seconds: float = Field(
         0.6, ge=0, le=10, description="A subtitle survives missed reads for at most this long."
     )

@@ -126,6 +126,7 @@ class SubtitleReader:
     def __init__(self, config: OcrConfig) -> None:
         self.config = config
         self.engine: Any = None
+        self.detected = 0
         self.recognised = 0
 
     def load(self) -> None:
@@ -138,14 +139,22 @@ class SubtitleReader:
         self.engine = None
 
     def read_all(self, images: Iterable[tuple[float, np.ndarray]]) -> list[FrameRead]:
-        """(time, RGB crop) pairs of one video, in time order. Text detection runs on every frame;
-        recognition, the costly part, only when the text changed since the last recognised frame."""
+        """(time, RGB crop) pairs of one video, in time order. Text detection runs on every frame that
+        changed since the last detected one; recognition, the costly part, only when the text changed
+        since the last recognised frame."""
         if self.engine is None:
             raise RuntimeError("SubtitleReader.load() was not called")
-        reads = []
+        reads: list[FrameRead] = []
         seen: RecognisedFrame | None = None
+        last_detected: np.ndarray | None = None
         for time, rgb in images:
             image = self.upscale(rgb)
+            grey = image.mean(axis=2, dtype=np.float32)
+            if reads and last_detected is not None and self.static(last_detected, grey):
+                reads.append(replace(reads[-1], time=time))
+                continue
+            last_detected = grey
+            self.detected += 1
             bgr = np.ascontiguousarray(image[:, :, ::-1])  # RapidOCR takes arrays as BGR
             found, _ = self.engine(bgr, use_cls=False, use_rec=False)
             if not found:
@@ -153,7 +162,6 @@ class SubtitleReader:
                 reads.append(FrameRead(time=time))
                 continue
             boxes = np.asarray(found, dtype=np.float32)
-            grey = image.mean(axis=2, dtype=np.float32)
             reuse = self.config.reuse_max_change > 0 and seen is not None
             if reuse and unchanged(seen, boxes, grey, self.config.reuse_max_change):
                 reads.append(replace(seen.read, time=time))
@@ -162,6 +170,15 @@ class SubtitleReader:
             seen = RecognisedFrame(boxes=boxes, grey=grey, read=self.recognise(bgr, image.shape[1], time))
             reads.append(seen.read)
         return reads
+
+    def static(self, before: np.ndarray, now: np.ndarray) -> bool:
+        """Whether the region barely changed: new or vanished glyphs change far more pixels than
+        `static_max_change`, while sensor noise and compression stay under a quarter of the grey range.
+        Compared with the last detected frame, so slow drift adds up and is detected in the end."""
+        limit = self.config.static_max_change
+        if limit <= 0 or before.shape != now.shape:
+            return False
+        return float(np.mean(np.abs(now - before) > 64)) <= limit
 
     def upscale(self, image: np.ndarray) -> np.ndarray:
         """Small glyphs lose the spaces between English words: bring narrow regions up to `min_width`."""

@@ -93,7 +93,7 @@ class OcrStage(Stage):
 
         times = sample_times(work.info.duration_seconds, config.sample_fps)
         frames = prefetch(self.frame_reader.read(work.source.path, work.info, times), self.config.run.prefetch_frames)
-        recognised_before = self.reader.recognised
+        detected_before, recognised_before = self.reader.detected, self.reader.recognised
         reads = self.reader.read_all((frame.time_seconds, frame.crop(box)) for frame in frames)
         work.warnings.extend(self.frame_reader.warnings)
         subtitles = span_segments(merge_reads(reads, config), config.sample_fps, work.info.duration_seconds)
@@ -110,7 +110,8 @@ class OcrStage(Stage):
             "region": box.to_json(),
             "frames_read": len(reads),
             "frames_with_text": sum(1 for read in reads if read.key),
-            # the rest reused the text of an unchanged earlier frame (ocr.reuse_max_change)
+            # the rest reused the read of an unchanged earlier frame (ocr.static_max_change, ocr.reuse_max_change)
+            "frames_detected": self.reader.detected - detected_before,
             "frames_recognised": self.reader.recognised - recognised_before,
             "segments": len(subtitles),
             **linked.stats,
