@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,9 @@ from .cli_support import (
 from .config import dump_yaml, load_config
 from .errors import ConfigError, InputError, MediaError, ModelError, MotifLensError
 from .reports.commands import query, report
+
+if TYPE_CHECKING:
+    from .visual.calibrate import ThresholdFit
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -275,12 +279,16 @@ def calibrate(labels: Path | None, labelstudio_export: Path | None, run_dir: Pat
     except MotifLensError as error:
         fail(error)
         return
-    for fit in fits:
-        click.echo(f"{fit.symbol_id:28} threshold {fit.threshold:.4f}  F1 {fit.f1:.3f}  "
-                   f"(+{fit.positives} / -{fit.negatives})")
+    _echo_fits(fits)
     for symbol_id in unfitted:
         click.echo(f"{symbol_id:28} not fitted: needs both positive and negative rows")
     click.echo(f"wrote {out_path}; use it with --set 'visual.taxonomy=[{out_path}]'")
+
+
+def _echo_fits(fits: list[ThresholdFit]) -> None:
+    for fit in fits:
+        click.echo(f"{fit.symbol_id:28} threshold {fit.threshold:.4f}  F1 {fit.f1:.3f}  "
+                   f"(+{fit.positives} / -{fit.negatives})")
 
 
 def _calibrate_labelstudio(export: Path, run_dir: Path, out_path: Path, min_per_class: int) -> None:
@@ -291,9 +299,7 @@ def _calibrate_labelstudio(export: Path, run_dir: Path, out_path: Path, min_per_
     except MotifLensError as error:
         fail(error)
         return
-    for fit in fits:
-        click.echo(f"{fit.symbol_id:28} threshold {fit.threshold:.4f}  F1 {fit.f1:.3f}  "
-                   f"(+{fit.positives} / -{fit.negatives})")
+    _echo_fits(fits)
     for symbol_id, reason in left_out.items():
         click.echo(f"{symbol_id:28} not fitted: {reason}")
     if match.unmatched or match.dialogue_only:

@@ -7,7 +7,6 @@ every video, and the corpus tables are rebuilt over all of them, equal to those 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Sequence
@@ -18,19 +17,8 @@ from typing import Any
 from .atomic import inside, write_json
 from .errors import InputError
 from .reports.run_reports import write_run_reports
+from .runfiles import read_run_json
 from .tables import write_tables
-
-
-def _read_run(folder: Path) -> dict[str, Any]:
-    try:
-        document = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{folder} is not a MotifLens run folder (no readable run.json: {exc.strerror})") from exc
-    except ValueError as exc:
-        raise InputError(f"{folder / 'run.json'} is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict) or not isinstance(document.get("videos"), list):
-        raise InputError(f"{folder / 'run.json'} has no video list")
-    return document
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -55,7 +43,7 @@ def merge_runs(run_dirs: Sequence[Path], out_dir: Path) -> dict[str, Any]:
     for folder in run_dirs:
         if folder.resolve() == resolved_out:
             raise InputError(f"merge output {out_dir} is also an input; choose a new folder")
-        runs.append((folder, _read_run(folder)))
+        runs.append((folder, read_run_json(folder)))
 
     first_folder, first = runs[0]
     for folder, document in runs[1:]:

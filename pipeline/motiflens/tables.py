@@ -18,7 +18,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path, inside
-from .errors import InputError
+from .runfiles import read_run_json, read_timeline
 
 # Lists inside a cell (event ids, cues, segment ids) are joined with this; ids never contain it.
 LIST_SEPARATOR = ","
@@ -305,27 +305,6 @@ ROWS: dict[str, Callable[[Mapping[str, Any]], Iterable[Row]]] = {
 }
 
 
-def _read_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no {what}; is this a MotifLens output folder?") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read {what}: {exc}") from None
-    if not isinstance(document, dict):
-        raise InputError(f"{path}: {what} is not a JSON object")
-    return document
-
-
-def _timeline(run_dir: Path, entry: Mapping[str, Any]) -> dict[str, Any]:
-    relative = entry.get("timeline") or f"videos/{entry.get('video_id')}/timeline.json"
-    try:
-        path = inside(run_dir, str(relative))
-    except ValueError as exc:
-        raise InputError(f"{run_dir / 'run.json'}: {exc}") from None
-    return _read_json(path, f"timeline.json of {entry.get('video_id')}")
-
-
 def _sort_key(row: Row, keys: tuple[str, ...]) -> tuple[tuple[bool, Any], ...]:
     # Nulls last; within one column the values share a type after coercion, so they compare.
     return tuple((row.get(key) is None, row.get(key) if row.get(key) is not None else 0) for key in keys)
@@ -345,10 +324,10 @@ def _table(columns: tuple[Column, ...], rows: list[Row], keys: tuple[str, ...]) 
 
 def build_tables(run_dir: Path) -> dict[str, pa.Table]:
     """Every table of `TABLES` (videos gaining `meta_<key>` columns) from `run_dir`'s run.json and timelines."""
-    run = _read_json(run_dir / "run.json", "run.json")
+    run = read_run_json(run_dir)
     rows: dict[str, list[Row]] = {name: [] for name in TABLES}
     for entry in _list(run.get("videos")):
-        document = _timeline(run_dir, entry) if entry.get("status") == "ok" else {}
+        document = read_timeline(run_dir, entry) if entry.get("status") == "ok" else {}
         rows["videos"].append(_video_row(entry, document, run))
         for name, build in ROWS.items():
             rows[name].extend({**row, "video_id": entry.get("video_id")} for row in build(document))

@@ -14,28 +14,18 @@ the folder above `samples/`), or `http://host:8081/` for a web server over the i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from ..atomic import inside, write_json, write_text
-from ..errors import InputError
+from ..runfiles import read_run_json, read_timeline, timeline_path
 from .corpus_page import write_corpus_page
 from .elan import DEFAULT_DATE, write_eaf
 from .labelstudio import labelstudio_config, to_labelstudio_tasks
 from .video_page import relative_href, write_video_page
 
 LABELSTUDIO_FOLDER = "labelstudio"
-
-
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no {what}; is this a MotifLens run folder?") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: cannot read {what}: {error}") from None
 
 
 def _video_url(run_dir: Path, entry: dict[str, Any], video_file: Path | None, base_url: str | None) -> str:
@@ -54,24 +44,15 @@ def write_run_reports(run_dir: Path, *, video_base_url: str | None = None) -> li
     Needs run.json and the timelines of its ok videos; builds the corpus tables first if the run has none.
     """
     run_dir = Path(run_dir)
-    run = _read_json(run_dir / "run.json", "run.json")
-    if not isinstance(run, dict) or not isinstance(run.get("videos", []), list):
-        raise InputError(f"{run_dir / 'run.json'}: not a MotifLens run.json (no 'videos' list)")
+    run = read_run_json(run_dir)
     written: list[Path] = []
     tasks: list[dict[str, Any]] = []
     for entry in run.get("videos") or []:
         if not isinstance(entry, dict) or entry.get("status") != "ok":
             continue
         video_id = str(entry.get("video_id"))
-        relative = entry.get("timeline") or f"videos/{video_id}/timeline.json"
-        try:
-            timeline = inside(run_dir, str(relative))
-        except ValueError as error:
-            raise InputError(f"{run_dir / 'run.json'}: {error}") from None
-        document = _read_json(timeline, f"timeline.json of {video_id}")
-        if not isinstance(document, dict):
-            raise InputError(f"{timeline}: not a timeline (a JSON object)")
-        folder = timeline.parent
+        document = read_timeline(run_dir, entry)
+        folder = timeline_path(run_dir, entry).parent
         video_file = Path(entry["file"]) if entry.get("file") else None
         written.append(write_video_page(document, folder, video_file))
         written.append(write_eaf(document, folder, video_file, date=DEFAULT_DATE))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +29,14 @@ import numpy as np
 import yaml
 from PIL import Image, UnidentifiedImageError
 
-from ..atomic import inside, write_text
+from ..atomic import write_text
 from ..config import Config
 from ..errors import InputError, MediaError
 from ..frames import FrameReader
 from ..layout import analyse_layout, square_tiles
 from ..probe import probe
 from ..records import Box, FrameLayout, SampledFrame, Tile, VideoSource
+from ..runfiles import read_run_json, read_timeline
 from ..stages.ingest import analysis_times
 from ..taxonomy import Taxonomy
 from .engine import FrameScorer
@@ -289,33 +289,13 @@ def _occurrence_key(video_id: Any, symbol_id: Any, start: Any, end: Any) -> tupl
     return (str(video_id), str(symbol_id), round(float(start), 3), round(float(end), 3))
 
 
-def _read_run_json(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "run.json"
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no run.json; --run must be the run folder the tasks came from") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read run.json: {exc}") from None
-    if not isinstance(run, dict) or not isinstance(run.get("videos"), list):
-        raise InputError(f"{path}: not a MotifLens run.json (no 'videos' list)")
-    return run
-
-
 def run_occurrences(run_dir: Path) -> dict[tuple[str, str, float, float], dict[str, Any]]:
     """Every symbol occurrence of the run's ok videos, keyed by (video id, symbol id, start, end)."""
     occurrences: dict[tuple[str, str, float, float], dict[str, Any]] = {}
-    for entry in _read_run_json(run_dir)["videos"]:
+    for entry in read_run_json(run_dir)["videos"]:
         if not isinstance(entry, dict) or entry.get("status") != "ok":
             continue
-        relative = entry.get("timeline") or f"videos/{entry.get('video_id')}/timeline.json"
-        try:
-            path = inside(run_dir, str(relative))
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{run_dir}: cannot read the timeline of {entry.get('video_id')}: {exc}") from None
-        if not isinstance(document, dict):
-            raise InputError(f"{path}: not a timeline (a JSON object)")
+        document = read_timeline(run_dir, entry)
         video_id = (document.get("video") or {}).get("id", entry.get("video_id"))
         for occurrence in document.get("symbols") or []:
             key = _occurrence_key(video_id, occurrence.get("symbol_id"), occurrence.get("start_seconds"),
@@ -371,7 +351,7 @@ def labelstudio_overlay_document(
     fits: list[ThresholdFit], export_path: Path, run_dir: Path, verdicts: int
 ) -> dict[str, Any]:
     """The taxonomy overlay for thresholds fitted to Label Studio verdicts on the run in `run_dir`."""
-    run = _read_run_json(run_dir)
+    run = read_run_json(run_dir)
     digest = hashlib.sha256(export_path.read_bytes()).hexdigest()
     visual = (run.get("models") or {}).get("visual") or {}
     return {
