@@ -133,6 +133,44 @@ def test_regions_keep_a_different_language_only_when_sure() -> None:
     ]
 
 
+class ScriptedDetection:
+    """A stand-in for WhisperModel.detect_language: answers by the length of the audio it gets, and logs
+    each call (each is one 30 s encoder pass in the real model)."""
+
+    def __init__(self, answers: dict[float, tuple[str, float]]) -> None:
+        self.answers = answers
+        self.calls: list[float] = []
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float, list[tuple[str, float]]]:
+        seconds = round(len(audio) / 16000, 1)
+        self.calls.append(seconds)
+        language, probability = self.answers[seconds]
+        other = "en" if language == "zh" else "zh"
+        return language, probability, [(language, probability), (other, 1 - probability)]
+
+
+@pytest.mark.parametrize(
+    ("answers", "span_detected", "languages"),
+    [
+        # every region sure of its language: the span's detection could change nothing and is not run
+        ({2.0: ("zh", 0.95), 1.5: ("en", 0.9), 4.0: ("zh", 0.99)}, False, ["zh", "en", "zh"]),
+        # the English region is unsure: the span (4.5 s of audio) is detected and outvotes it
+        ({2.0: ("zh", 0.95), 1.5: ("en", 0.5), 4.5: ("zh", 0.8), 4.0: ("zh", 0.99)}, True, ["zh", "zh"]),
+    ],
+)
+def test_a_span_is_detected_only_when_one_of_its_regions_is_unsure(
+    monkeypatch: pytest.MonkeyPatch, answers, span_detected: bool, languages: list[str]
+) -> None:
+    transcriber = SpeechTranscriber(weights=None, config=AsrConfig(languages=("zh", "en")), device="cpu")
+    transcriber.model = ScriptedDetection(answers)
+    # a span of two regions (0-2 s and 3-4.5 s, told apart by their lengths), then a span of one (10-14 s)
+    monkeypatch.setattr(transcriber, "speech_regions", lambda audio: [(0.0, 2.0), (3.0, 4.5), (10.0, 14.0)])
+    chunks = transcriber.language_chunks(np.zeros(16000 * 15, dtype=np.float32))
+    assert [chunk.language for chunk in chunks] == languages
+    expected_calls = [2.0, 1.5, 4.0] + ([4.5] if span_detected else [])
+    assert transcriber.model.calls == expected_calls  # the one-region span reuses its region's answer
+
+
 def test_regions_group_by_language_length_and_pause() -> None:
     regions = [
         region(0.0, 2.0, "zh"),

@@ -371,13 +371,17 @@ class SpeechTranscriber:
         if self.config.language is not None:
             forced = [replace(region, language=self.config.language, language_probability=1.0) for region in regions]
             return group_chunks(forced, *limits)
-        spans = [self.detect(audio, span) for span in group_chunks(regions, *limits)]
-        detected = [
-            next((span for span in spans if (span.start, span.end) == (region.start, region.end)), None)
-            or self.detect(audio, region)  # a span of one region was detected already
-            for region in regions
-        ]
-        return group_chunks(assign_languages(detected, spans, self.config.language_switch_probability), *limits)
+        detected = [self.detect(audio, region) for region in regions]
+        sure = self.config.language_switch_probability
+        spans = []
+        for group in group_chunks(regions, *limits):
+            members = [region for region in detected if group.start <= region.start and region.end <= group.end]
+            if [(region.start, region.end) for region in members] == [(group.start, group.end)]:
+                spans.append(members[0])  # the same audio: the same detection
+            elif any(region.language_probability < sure for region in members):
+                spans.append(self.detect(audio, group))
+            # else every region keeps its own language and the span's would go unused: one encoder pass saved
+        return group_chunks(assign_languages(detected, spans, sure), *limits)
 
     def detect(self, audio: np.ndarray, chunk: SpeechChunk) -> SpeechChunk:
         piece = audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
