@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from ..atomic import inside, write_json, write_text
 from ..runfiles import read_run_json, read_timeline, timeline_path
+from ..tables import write_tables
 from .corpus_page import write_corpus_page
 from .elan import DEFAULT_DATE, write_eaf
 from .labelstudio import labelstudio_config, to_labelstudio_tasks
@@ -70,8 +71,6 @@ def write_run_reports(run_dir: Path, *, video_base_url: str | None = None) -> li
     written.append(config)
 
     if not (run_dir / "tables" / "videos.parquet").is_file():
-        from ..tables import write_tables
-
         written.extend(write_tables(run_dir))
     written.append(write_corpus_page(run_dir))
     return written
