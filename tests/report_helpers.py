@@ -7,6 +7,8 @@ play the real sample against it. `payload` is appended to every text that could 
 from __future__ import annotations
 
 import copy
+from collections import Counter
+from html.parser import HTMLParser
 from typing import Any
 
 XSS_PAYLOADS = (
@@ -15,6 +17,49 @@ XSS_PAYLOADS = (
     "</script><script>alert(2)</script>",
 )
 ALL_PAYLOADS = " ".join(XSS_PAYLOADS) + " \u2028 & <!-- -->"
+
+
+class PageElements(HTMLParser):
+    """A page as the browser's parser sees it: each start tag with its attributes, the text a reader sees,
+    and the text of each <script>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+        if self._in_script:
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+        else:
+            self.text.append(data)
+
+    @property
+    def tag_counts(self) -> Counter[str]:
+        return Counter(tag for tag, _ in self.tags)
+
+    @property
+    def attribute_names(self) -> list[str]:
+        return [name for _, attrs in self.tags for name in attrs]
+
+
+def parse_page(page: str) -> PageElements:
+    elements = PageElements()
+    elements.feed(page)
+    elements.close()
+    return elements
 
 
 def make_timeline(payload: str = "", video_path: str = "lantern_vow.mp4") -> dict[str, Any]:

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from motiflens.errors import InputError
 from motiflens.reports.corpus_page import corpus_data, nice_ticks, parse_date, write_corpus_page
 from motiflens.reports.video_page import write_video_page
 from motiflens.tables import write_tables
-from report_helpers import ALL_PAYLOADS, XSS_PAYLOADS
+from report_helpers import ALL_PAYLOADS, XSS_PAYLOADS, parse_page
 from run_helpers import SKIP_REASON, VIDEOS, make_run, timelines
 
 ISLAND = re.compile(r'<script type="application/json" id="corpus-data">(.*?)</script>', re.S)
@@ -33,45 +32,9 @@ def page(run_dir: Path) -> str:
     return write_corpus_page(run_dir).read_text(encoding="utf-8")
 
 
-class Elements(HTMLParser):
-    """Tags as the browser's parser sees them, and the text of each <script>."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: Counter[str] = Counter()
-        self.attributes: list[tuple[str, str | None]] = []
-        self.scripts: list[str] = []
-        self.text: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags[tag] += 1
-        self.attributes.extend(attrs)
-        self._in_script = tag == "script"
-        if self._in_script:
-            self.scripts.append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.scripts[-1] += data
-        else:
-            self.text.append(data)
-
-
-def parse(page: str) -> Elements:
-    parser = Elements()
-    parser.feed(page)
-    parser.close()
-    return parser
-
-
 def test_every_symbol_and_video_is_on_the_page(run_dir: Path, page: str) -> None:
     documents = timelines(run_dir)
-    text = " ".join(parse(page).text)
+    text = " ".join(parse_page(page).text)
     for video_id in VIDEOS:
         assert video_id in text
     for document in documents.values():
@@ -124,7 +87,7 @@ def test_over_time_and_by_series(run_dir: Path) -> None:
 
 
 def test_the_visual_stream_skip_is_said_plainly(run_dir: Path, page: str) -> None:
-    text = " ".join(parse(page).text)
+    text = " ".join(parse_page(page).text)
     assert "The visual stream did not run for 4 of 4 video(s)" in text
     assert SKIP_REASON in text and "come from the dialogue only" in text
 
@@ -132,10 +95,10 @@ def test_the_visual_stream_skip_is_said_plainly(run_dir: Path, page: str) -> Non
 def test_payloads_are_escaped_everywhere(page: str) -> None:
     for payload in (*XSS_PAYLOADS, "<!--"):
         assert payload not in page
-    elements = parse(page)
+    elements = parse_page(page)
     # Only the page's own two scripts; no element or attribute came out of the data.
-    assert elements.tags["script"] == 2 and elements.tags["img"] == 0
-    assert not [name for name, _ in elements.attributes if name.startswith("on")]
+    assert elements.tag_counts["script"] == 2 and elements.tag_counts["img"] == 0
+    assert not [name for name in elements.attribute_names if name.startswith("on")]
     text = " ".join(elements.text)
     assert "<script>alert(1)</script>" in text  # shown as text: in file names, metadata, labels, reasons
     assert f"ep-01 {ALL_PAYLOADS}.mp4" in text and f"note {ALL_PAYLOADS}" in text
@@ -145,7 +108,7 @@ def test_the_json_island_parses_to_the_data(run_dir: Path, page: str) -> None:
     (island,) = ISLAND.findall(page)
     assert "<" not in island
     assert json.loads(island) == json.loads(json.dumps(corpus_data(run_dir)))
-    assert parse(page).scripts[0] == island
+    assert parse_page(page).scripts[0] == island
 
 
 def test_links_only_to_pages_that_exist(tmp_path: Path) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from motiflens.reports.video_page import json_for_script, render_video_page, write_video_page
-from report_helpers import ALL_PAYLOADS, XSS_PAYLOADS, make_timeline, many_items_timeline
+from report_helpers import ALL_PAYLOADS, XSS_PAYLOADS, make_timeline, many_items_timeline, parse_page
 
 ISLAND = re.compile(r'<script type="application/json" id="timeline-data">(.*?)</script>', re.DOTALL)
 # Every tag the page itself writes; a payload that became markup would add one (img) or an attribute (onerror).
@@ -18,26 +17,6 @@ PAGE_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "p", "div", "video", "section", "table",
     "caption", "tr", "th", "td", "ul", "li", "label", "input", "span", "b", "noscript", "script",
 }
-
-
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def _parse(page: str) -> _Collector:
-    collector = _Collector()
-    collector.feed(page)
-    collector.close()
-    return collector
 
 
 def _island(page: str) -> str:
@@ -65,7 +44,7 @@ def test_payloads_stay_text(tmp_path: Path, payload_video: Path) -> None:
     for match in re.finditer("onerror=", page):
         before = page[max(0, match.start() - 40) : match.start()]
         assert "&lt;img" in before or "\\u003cimg" in before, before
-    parsed = _parse(page)
+    parsed = parse_page(page)
     assert {tag for tag, _ in parsed.tags} <= PAGE_TAGS
     assert [tag for tag, _ in parsed.tags].count("script") == 2
     assert not [name for _, attrs in parsed.tags for name in attrs if name.startswith("on")]
@@ -92,7 +71,7 @@ def test_video_link_is_relative_and_encoded(tmp_path: Path, payload_video: Path)
     folder = tmp_path / "out" / "videos" / "v"
     page = write_video_page(make_timeline(video_path=payload_video.name), folder, payload_video)
     assert page == folder / "report.html"
-    videos = [attrs for tag, attrs in _parse(page.read_text(encoding="utf-8")).tags if tag == "video"]
+    videos = [attrs for tag, attrs in parse_page(page.read_text(encoding="utf-8")).tags if tag == "video"]
     assert len(videos) == 1
     src = videos[0]["src"]
     assert src is not None and src.startswith("../../../inputs/")
@@ -104,7 +83,7 @@ def test_video_link_is_relative_and_encoded(tmp_path: Path, payload_video: Path)
 def test_missing_video_is_said_plainly(tmp_path: Path) -> None:
     document = make_timeline(video_path="<b>gone</b>.mp4")
     page = write_video_page(document, tmp_path / "v", tmp_path / "gone.mp4").read_text(encoding="utf-8")
-    parsed = _parse(page)
+    parsed = parse_page(page)
     assert "video" not in {tag for tag, _ in parsed.tags}
     assert "Video file not found: <b>gone</b>.mp4" in "".join(parsed.text)
     no_file = render_video_page(document, None)
@@ -112,7 +91,7 @@ def test_missing_video_is_said_plainly(tmp_path: Path) -> None:
 
 
 def test_summary_box(tmp_path: Path) -> None:
-    text = " ".join(_parse(render_video_page(make_timeline(), "v.mp4")).text)
+    text = " ".join(parse_page(render_video_page(make_timeline(), "v.mp4")).text)
     assert "visual stream skipped: no weights for visual model 'clip-vit-b-32'" in text
     assert "asr stream ok" in text
     assert re.search(r"Internalization index\s*0\.45", text)
@@ -123,7 +102,7 @@ def test_summary_box(tmp_path: Path) -> None:
 
     empty = make_timeline()
     empty["summary"] = {"symbol_screen_seconds": {}, "internalization_index": None, "event_counts": {}}
-    text = " ".join(_parse(render_video_page(empty, "v.mp4")).text)
+    text = " ".join(parse_page(render_video_page(empty, "v.mp4")).text)
     assert "n/a (no symbol occurrences)" in text
     assert re.search(r"Plot events:\s*none", text)
 
