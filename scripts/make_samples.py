@@ -17,15 +17,40 @@ System requirements for REGENERATING the samples (nothing else in MotifLens need
 Python side: numpy, Pillow and imageio-ffmpeg (its bundled ffmpeg binary is used, never a system one).
 
     python scripts/make_samples.py --out data/samples
+    python scripts/make_samples.py --out data/samples --only qipao_zh_only   # encode one clip only
 
 Frames are drawn with Pillow/numpy from seeded RNGs and piped as raw RGB into ffmpeg (H.264, yuv420p,
 faststart) together with the speech track (AAC mono). Subtitle and shot timings come from the
-generated audio, and everything is written to ``samples.json``.
+generated audio, and everything is written to ``samples.json``. With ``--only`` the other clips are not
+re-encoded: their existing entries in ``samples.json`` are kept (media fields untouched) and only their
+coding (``refers_to``, ``note``, ``roles``) is refreshed from the specs below; their files must exist and
+match the recorded ``size_bytes``.
+
+``samples.json`` is the script and the human coding of each clip: per line what it names (``names``),
+what it refers back to by anaphora (``refers_to``: 它/这/it/this to a symbol named one or two lines
+earlier) and its plot beat (``beat``); per clip the ``roles`` of its symbols (decorative / referenced /
+catalyst, with the ``link`` of a catalyst: same_line, anaphora, semantic, visual_focus). ``gold.csv`` is
+the same coding flattened to one row per mention, event and role, written beside it.
+
+The six clips, and what a naive rule would get wrong (the *failing* cases are on purpose):
+
+* lantern_vow (en): lantern named, then "I swear I will bring it home..." -> catalyst by anaphora.
+* jade_teapot (zh): teapot named, then "你竟然把它卖给了外人！" -> betrayal, catalyst by anaphora.
+* dumplings_mixed (en + zh): the reunion line names 饺子 -> catalyst, same_line.
+* calligraphy_wedding (en): calligraphy named in passing 3 s before an unrelated revelation about
+  the engagement -> referenced (a time-window rule calls it catalyst); a red lantern on screen during
+  the beat, never named -> decorative (an overlap rule calls it catalyst).
+* paper_cutting_promise (zh): 剪纸 named, then a vow whose only link is 它 -> catalyst by anaphora; an
+  apology naming 月饼 ("原谅我吧") is refused ("我不会原谅你。") -> no reconciliation, mooncake referenced
+  (a keyword rule on 原谅/forgive finds two reconciliations and makes the mooncake a catalyst).
+* qipao_zh_only (zh, Chinese subtitles only): the revelation line names 旗袍 -> catalyst, same_line;
+  there is no English subtitle row to lean on.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import json
 import math
@@ -90,6 +115,9 @@ class Voice:
 EN_VOICE = Voice("en-us+m1", 140, 50)
 ZH_VOICE = Voice("cmn-latn-pinyin+f3", 120, 40)
 ZH_VOICE_MOM = Voice("cmn-latn-pinyin+f3", 110, 35)
+# Faster Mandarin for the four-line clips, so they stay under 14 s (two speakers: a higher and a lower voice).
+ZH_VOICE_QUICK = Voice("cmn-latn-pinyin+f3", 150, 40)
+ZH_VOICE_QUICK_LOW = Voice("cmn-latn-pinyin+f3", 145, 28)
 
 
 @dataclass(frozen=True)
@@ -97,14 +125,17 @@ class Line:
     language: str  # "en" | "zh"
     text: str  # the spoken script, in its own writing system
     subtitle_zh: str
-    subtitle_en: str
+    subtitle_en: str | None  # None: a Chinese-only subtitle (no English row)
     voice: Voice
     tts_input: str = ""  # what espeak-ng is fed when it differs from ``text`` (pinyin)
     gap_before: float = 0.6
     # What the line was written to carry (ground truth for the story stream): the taxonomy symbols it
-    # names and the plot-event type of its beat (DESIGN.md section 3), if any.
+    # names, the symbols it refers back to by anaphora (它/这/那/it/this/that pointing at a symbol named
+    # one or two lines earlier) and the plot-event type of its beat (DESIGN.md section 3), if any.
     names: tuple[str, ...] = ()
     beat: str | None = None
+    refers_to: tuple[str, ...] = ()
+    note: str | None = None  # why the coding is what it is, where a coder could hesitate
 
 
 @dataclass(frozen=True)
@@ -121,12 +152,37 @@ class ShotSpec:
     props: tuple[Prop, ...] = ()
 
 
+ROLES = ("decorative", "referenced", "catalyst")
+LINKS = ("same_line", "anaphora", "semantic", "visual_focus")
+EVENT_TYPES = ("confrontation", "humiliation", "reversal", "revelation", "vow", "betrayal", "rescue",
+               "confession", "reconciliation", "loss")
+
+
+@dataclass(frozen=True)
+class Role:
+    """The human coding of one symbol in a clip (DESIGN.md sections 1 and 3).
+
+    catalyst: linked to a plot event because the event's line names the symbol (``same_line``), refers
+    back to it (``anaphora``), is about it without naming it (``semantic``) or the symbol fills the frame
+    during it (``visual_focus``); nearness in time alone is no link. referenced: named, not linked.
+    decorative: shown, never named. Times are filled in from the clip: one entry per prop shot for a
+    symbol on screen (origin ``visual``), else the span of the lines that name it (origin ``dialogue``).
+    """
+
+    symbol_id: str
+    role: str
+    link: str | None = None  # catalysts only
+    event_type: str | None = None  # the linked event's type (catalysts only)
+    note: str | None = None
+
+
 @dataclass(frozen=True)
 class ClipSpec:
     file: str
     seed: int
     lines: tuple[Line, ...]
     shots: tuple[ShotSpec, ...]
+    roles: tuple[Role, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -420,8 +476,91 @@ def draw_dumplings(cx: float, cy: float, size: float) -> Callable[[ImageDraw.Ima
     return draw
 
 
+def _petal(cx: float, cy: float, angle: float, r0: float, r1: float, half_width: float) -> list[tuple[float, float]]:
+    """A pointed petal (lozenge) from radius r0 to r1 along ``angle``: the cut-out shape of a paper-cut."""
+    ux, uy = math.cos(angle), math.sin(angle)
+    mid = (r0 + r1) / 2
+    return [(cx + ux * r0, cy + uy * r0), (cx + ux * mid - uy * half_width, cy + uy * mid + ux * half_width),
+            (cx + ux * r1, cy + uy * r1), (cx + ux * mid + uy * half_width, cy + uy * mid - ux * half_width)]
+
+
+def draw_paper_cut(cx: float, cy: float, size: float) -> Callable[[ImageDraw.ImageDraw, float], Box]:
+    """A round red window paper-cut (窗花) pasted on a pale window pane in a wooden frame.
+
+    Cut-outs are petals and dots in the pane colour, in 8-fold symmetry; no straight strokes, which OCR
+    would read as characters.
+    """
+
+    def draw(d: ImageDraw.ImageDraw, t: float) -> Box:
+        pane, frame_c, red = (238, 230, 208), (92, 52, 24), (200, 24, 30)
+        half = 210 * size
+        d.rectangle((cx - half, cy - half, cx + half, cy + half), fill=pane, outline=frame_c,
+                    width=max(6, int(16 * size)))
+        r = 175 * size
+        # Scalloped rim: a ring of small discs round the main disc.
+        for k in range(24):
+            a = 2 * math.pi * k / 24
+            x, y = cx + r * math.cos(a), cy + r * math.sin(a)
+            d.ellipse((x - 16 * size, y - 16 * size, x + 16 * size, y + 16 * size), fill=red)
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=red)
+        for k in range(8):  # outer ring of petals, then an inner ring offset by half a step
+            a = 2 * math.pi * k / 8
+            d.polygon(_petal(cx, cy, a, 95 * size, 160 * size, 20 * size), fill=pane)
+            d.polygon(_petal(cx, cy, a + math.pi / 8, 40 * size, 100 * size, 14 * size), fill=pane)
+            x, y = cx + 130 * size * math.cos(a + math.pi / 8), cy + 130 * size * math.sin(a + math.pi / 8)
+            d.ellipse((x - 9 * size, y - 9 * size, x + 9 * size, y + 9 * size), fill=pane)
+        d.ellipse((cx - 24 * size, cy - 24 * size, cx + 24 * size, cy + 24 * size), fill=pane)
+        d.ellipse((cx - 11 * size, cy - 11 * size, cx + 11 * size, cy + 11 * size), fill=red)
+        return (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
+
+    return draw
+
+
+def draw_qipao(cx: float, top: float, size: float, sway: float) -> Callable[[ImageDraw.ImageDraw, float], Box]:
+    """A red qipao on a hanger: stand-up collar, cap sleeves, fitted waist, side slit, gold piping and
+    frog buttons along the diagonal placket, a scatter of plum blossoms."""
+    blossoms = ((-0.45, 0.42), (0.3, 0.5), (-0.1, 0.62), (0.45, 0.72), (-0.5, 0.8), (0.1, 0.88), (0.35, 0.3))
+
+    def draw(d: ImageDraw.ImageDraw, t: float) -> Box:
+        s = size
+        x = cx + sway * math.sin(t * 0.8)
+        red, gold, dark, pink = (170, 18, 40), (232, 188, 70), (110, 10, 25), (250, 190, 200)
+        hanger = (80, 55, 35)
+        hook_top = top - 75 * s
+        d.arc((x - 14 * s, hook_top, x + 14 * s, hook_top + 28 * s), 180, 20, fill=hanger, width=max(3, int(5 * s)))
+        d.line((x, hook_top + 14 * s, x, top - 35 * s), fill=hanger, width=max(3, int(5 * s)))
+        d.polygon([(x, top - 38 * s), (x - 120 * s, top + 10 * s), (x + 120 * s, top + 10 * s)], outline=hanger,
+                  width=max(3, int(6 * s)))
+        body = [(-30, 20), (-100, 45), (-150, 115), (-118, 150), (-88, 128), (-70, 290), (-102, 390), (-96, 580),
+                (96, 580), (102, 390), (70, 290), (88, 128), (118, 150), (150, 115), (100, 45), (30, 20)]
+        pts = [(x + px * s, top + py * s) for px, py in body]
+        d.polygon(pts, fill=red, outline=gold, width=max(2, int(4 * s)))
+        d.rectangle((x - 30 * s, top - 6 * s, x + 30 * s, top + 26 * s), fill=red, outline=gold,
+                    width=max(2, int(4 * s)))  # stand-up collar
+        d.line((x - 98 * s, top + 575 * s, x - 90 * s, top + 455 * s), fill=dark, width=max(3, int(6 * s)))  # slit
+        for bx, by in blossoms:  # five-petal plum blossoms
+            px, py = x + bx * 150 * s, top + by * 580 * s
+            for k in range(5):
+                a = 2 * math.pi * k / 5 - math.pi / 2
+                qx, qy = px + 9 * s * math.cos(a), py + 9 * s * math.sin(a)
+                d.ellipse((qx - 6 * s, qy - 6 * s, qx + 6 * s, qy + 6 * s), fill=pink)
+            d.ellipse((px - 3 * s, py - 3 * s, px + 3 * s, py + 3 * s), fill=gold)
+        # Diagonal placket from the collar to the right armpit, piped in gold, with round frog buttons.
+        d.arc((x - 10 * s, top - 60 * s, x + 170 * s, top + 130 * s), 110, 175, fill=gold, width=max(2, int(5 * s)))
+        for fx, fy in ((0, 24), (40, 58), (75, 90), (88, 128)):
+            bx, by = x + fx * s, top + fy * s
+            d.ellipse((bx - 8 * s, by - 8 * s, bx + 8 * s, by + 8 * s), fill=gold)
+            d.ellipse((bx + 6 * s, by - 5 * s, bx + 22 * s, by + 5 * s), outline=gold, width=max(2, int(3 * s)))
+        xs = [p[0] for p in pts]
+        return (math.floor(min(xs)), math.floor(hook_top), math.ceil(max(xs)), math.ceil(top + 580 * s))
+
+    return draw
+
+
 # --------------------------------------------------------------------------------------------------
-# The three clips
+# The clips. The first three are the originals (their media must not change); the last three add
+# the hard cases: a symbol named near an unrelated beat, a decorative prop during a beat, a vow linked
+# only by 它, a refused apology, and a clip with Chinese subtitles only.
 
 
 CLIPS: tuple[ClipSpec, ...] = (
@@ -434,13 +573,18 @@ CLIPS: tuple[ClipSpec, ...] = (
                  names=("red_lantern",)),
             Line("en", "I swear I will bring it home before the Spring Festival.",
                  "我发誓春节前一定把它带回家。", "I swear I will bring it home before the Spring Festival.",
-                 EN_VOICE, gap_before=0.7, beat="vow"),
+                 EN_VOICE, gap_before=0.7, beat="vow", refers_to=("red_lantern",)),
         ),
         shots=(
             ShotSpec(WarmInterior, (0, "end", -0.6), (Prop("red_lantern", draw_lantern(270, 300, 1.2, 5)),)),
             ShotSpec(NightStreet, (1, "start", 0.4)),
             ShotSpec(IvoryTabletop, (1, "end", 0.3), (Prop("red_lantern", draw_lantern(270, 360, 1.6, 3)),)),
             ShotSpec(TealCourtyard, None),
+        ),
+        roles=(
+            Role("red_lantern", "catalyst", "anaphora", "vow",
+                 note="the vow's 'it' points back to the lantern named in the line before; the lantern is "
+                      "also on screen during the vow"),
         ),
     ),
     ClipSpec(
@@ -451,13 +595,18 @@ CLIPS: tuple[ClipSpec, ...] = (
                  "This jade teapot is our family heirloom.", ZH_VOICE,
                  tts_input="zhe4 ba3 yu4 hu2 shi4 wo3 men5 jia1 de5 chuan2 jia1 bao3.", names=("jade_teapot",)),
             Line("zh", "你竟然把它卖给了外人！", "你竟然把它卖给了外人！", "You sold it to a stranger!", ZH_VOICE,
-                 tts_input="ni3, jing4 ran2 ba3 ta1, mai4 gei3 le5 wai4 ren2.", beat="betrayal"),
+                 tts_input="ni3, jing4 ran2 ba3 ta1, mai4 gei3 le5 wai4 ren2.", beat="betrayal",
+                 refers_to=("jade_teapot",)),
         ),
         shots=(
             ShotSpec(SlateTabletop, (0, "start", 2.6), (Prop("jade_teapot", draw_teapot(270, 430, 1.0)),)),
             ShotSpec(IvoryTabletop, (0, "end", 0.3), (Prop("jade_teapot", draw_teapot(270, 400, 1.45)),)),
             ShotSpec(PurpleCloseup, (1, "end", -0.5)),
             ShotSpec(NightStreet, None),
+        ),
+        roles=(
+            Role("jade_teapot", "catalyst", "anaphora", "betrayal",
+                 note="the betrayal's 它 points back to the teapot named in the line before"),
         ),
     ),
     ClipSpec(
@@ -477,6 +626,96 @@ CLIPS: tuple[ClipSpec, ...] = (
             ShotSpec(RedDinnerTable, (1, "end", -1.0), (Prop("dumplings", draw_dumplings(270, 420, 1.0)),)),
             ShotSpec(IvoryTabletop, None, (Prop("dumplings", draw_dumplings(270, 400, 1.25)),)),
         ),
+        roles=(
+            Role("dumplings", "catalyst", "same_line", "reconciliation",
+                 note="the reunion line names 饺子; the homecoming line before it is a reconciliation without "
+                      "the dumplings"),
+        ),
+    ),
+    ClipSpec(
+        file="calligraphy_wedding.mp4",
+        seed=404,
+        lines=(
+            Line("en", "Grandpa's calligraphy is still hanging in the study.", "爷爷的书法还挂在书房里。",
+                 "Grandpa's calligraphy is still hanging in the study.", EN_VOICE, names=("calligraphy",),
+                 note="names the calligraphy in passing; no beat"),
+            Line("en", "You lied to me about the engagement!", "订婚的事，你骗了我！",
+                 "You lied to me about the engagement!", EN_VOICE, gap_before=3.0, beat="revelation",
+                 note="a lie about the engagement comes out: revelation (betrayal or confrontation are "
+                      "defensible second readings). Unrelated to the calligraphy named 3 s earlier: no "
+                      "它/this/that, not about it"),
+        ),
+        shots=(
+            ShotSpec(WarmInterior, (0, "end", 1.0)),
+            ShotSpec(NightStreet, (1, "start", -0.4)),
+            ShotSpec(PurpleCloseup, None, (Prop("red_lantern", draw_lantern(100, 215, 0.75, 3)),)),
+        ),
+        roles=(
+            Role("calligraphy", "referenced",
+                 note="named 3 s before an unrelated revelation: nearness is no link (a time-window rule "
+                      "calls it catalyst)"),
+            Role("red_lantern", "decorative",
+                 note="hangs in a corner during the revelation, never named (an overlap rule calls it "
+                      "catalyst)"),
+        ),
+    ),
+    ClipSpec(
+        file="paper_cutting_promise.mp4",
+        seed=505,
+        lines=(
+            Line("zh", "这张剪纸是外婆剪的。", "这张剪纸是外婆剪的。", "Grandma cut this paper-cut herself.",
+                 ZH_VOICE_QUICK, tts_input="zhe4 zhang1 jian3 zhi3 shi4 wai4 po2 jian3 de5.",
+                 names=("paper_cutting",)),
+            Line("zh", "我发誓把它传下去。", "我发誓把它传下去。", "I swear I will pass it down.", ZH_VOICE_QUICK,
+                 tts_input="wo3 fa1 shi4, ba3 ta1 chuan2 xia4 qu4.", beat="vow", refers_to=("paper_cutting",),
+                 note="names nothing: its only link to the paper-cut is 它"),
+            Line("zh", "我带了月饼，原谅我吧。", "我带了月饼，原谅我吧。", "I brought mooncakes. Please forgive me.",
+                 ZH_VOICE_QUICK_LOW, tts_input="wo3 dai4 le5 yue4 bing3, yuan2 liang4 wo3 ba5.", gap_before=0.7,
+                 names=("mooncake",),
+                 note="an apology whose plea is refused in the next line: no reconciliation happens"),
+            Line("zh", "我不会原谅你。", "我不会原谅你。", "I will not forgive you.", ZH_VOICE_QUICK,
+                 tts_input="wo3 bu2 hui4 yuan2 liang4 ni3.", gap_before=0.5,
+                 note="negated forgiveness: no reconciliation (a keyword rule on 原谅/forgive finds one); a "
+                      "refusal is none of the ten beat types"),
+        ),
+        shots=(
+            ShotSpec(IvoryTabletop, (0, "end", 0.3), (Prop("paper_cutting", draw_paper_cut(270, 330, 1.0)),)),
+            ShotSpec(WarmInterior, (2, "start", -0.3)),
+            ShotSpec(NightStreet, (3, "start", -0.25)),
+            ShotSpec(PurpleCloseup, None),
+        ),
+        roles=(
+            Role("paper_cutting", "catalyst", "anaphora", "vow",
+                 note="the vow's 它 points back to 剪纸 in the line before; the paper-cut is off screen during "
+                      "the vow"),
+            Role("mooncake", "referenced",
+                 note="named in a refused apology: no event to link (a keyword rule makes it a catalyst of a "
+                      "reconciliation that does not happen)"),
+        ),
+    ),
+    ClipSpec(
+        file="qipao_zh_only.mp4",
+        seed=606,
+        lines=(
+            Line("zh", "这件旗袍是我妈留下的。", "这件旗袍是我妈留下的。", None, ZH_VOICE_QUICK,
+                 tts_input="zhe4 jian4 qi2 pao2 shi4 wo3 ma1 liu2 xia4 de5.", names=("qipao",)),
+            Line("zh", "看到这件旗袍，我才知道自己的身世。", "看到这件旗袍，我才知道自己的身世。", None, ZH_VOICE_QUICK,
+                 tts_input="kan4 dao4 zhe4 jian4 qi2 pao2, wo3 cai2 zhi1 dao4 zi4 ji3 de5 shen1 shi4.",
+                 names=("qipao",), beat="revelation",
+                 note="her origins come out, through the qipao the line names"),
+            Line("zh", "车在楼下等你。", "车在楼下等你。", None, ZH_VOICE_QUICK_LOW,
+                 tts_input="che1 zai4 lou2 xia4 deng3 ni3.", note="neutral"),
+        ),
+        shots=(
+            ShotSpec(SlateTabletop, (0, "end", 0.3), (Prop("qipao", draw_qipao(270, 120, 0.85, 2)),)),
+            ShotSpec(PurpleCloseup, (1, "start", 2.2)),
+            ShotSpec(IvoryTabletop, (1, "end", 0.3), (Prop("qipao", draw_qipao(270, 90, 1.05, 3)),)),
+            ShotSpec(NightStreet, None),
+        ),
+        roles=(
+            Role("qipao", "catalyst", "same_line", "revelation",
+                 note="the revelation line names 旗袍; the qipao also fills the frame in its second half"),
+        ),
     ),
 )
 
@@ -492,7 +731,7 @@ def require_tools(font_path: str | None) -> tuple[str, str, str]:
                           "apt-get update && apt-get install -y espeak-ng")
     version = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, check=True).stdout
     voices = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, check=True).stdout
-    for voice in {EN_VOICE.name, ZH_VOICE.name, ZH_VOICE_MOM.name}:
+    for voice in sorted({line.voice.name for clip in CLIPS for line in clip.lines}):
         if voice.split("+")[0] not in voices:
             raise SampleError(f"espeak-ng has no voice {voice!r}; install the full espeak-ng-data package")
     candidates = (font_path,) if font_path else FONT_CANDIDATES
@@ -580,8 +819,9 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
     return rows
 
 
-def render_subtitle(font_path: str, zh: str, en: str) -> tuple[Image.Image, list[str]]:
-    """An RGBA image of the band height: zh row on top, en row(s) below, white with black outline."""
+def render_subtitle(font_path: str, zh: str, en: str | None) -> tuple[Image.Image, list[str]]:
+    """An RGBA image of the band height: zh row on top, en row(s) below (none when ``en`` is None),
+    white with black outline."""
     zh_font = ImageFont.truetype(font_path, ZH_SIZES[-1])
     for size in ZH_SIZES:  # largest size whose row fits
         candidate = ImageFont.truetype(font_path, size)
@@ -589,7 +829,7 @@ def render_subtitle(font_path: str, zh: str, en: str) -> tuple[Image.Image, list
             zh_font = candidate
             break
     en_font = ImageFont.truetype(font_path, EN_SIZE)
-    rows = [zh, *wrap(en, en_font, TEXT_MAX_WIDTH)]
+    rows = [zh, *(wrap(en, en_font, TEXT_MAX_WIDTH) if en is not None else [])]
     img = Image.new("RGBA", (WIDTH, BAND_BOTTOM - BAND_TOP), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
     y = 6
@@ -688,51 +928,221 @@ def encode(clip: ClipSpec, track: Soundtrack, font_path: str, ffmpeg: str, out: 
 # --------------------------------------------------------------------------------------------------
 
 
-def make_all(out_dir: Path, font_path: str | None) -> dict[str, Any]:
+def media_entry(clip: ClipSpec, track: Soundtrack, bounds: list[tuple[int, int]],
+                props: list[dict[str, object]], rows: list[list[str]], size_bytes: int) -> dict[str, Any]:
+    """What the encode produced: timings, subtitles, props (the coding is added by ``add_coding``)."""
+    return {
+        "file": clip.file,
+        "duration_seconds": round(track.n_frames / FPS, 3),
+        "width": WIDTH,
+        "height": HEIGHT,
+        "fps": FPS,
+        "size_bytes": size_bytes,
+        "shots": [{"start_seconds": round(a / FPS, 3), "end_seconds": round(b / FPS, 3)} for a, b in bounds],
+        "lines": [{
+            "start_seconds": round(t.start, 3),
+            "end_seconds": round(t.end, 3),
+            "language": t.line.language,
+            "text": t.line.text,
+            "names": list(t.line.names),
+            "beat": t.line.beat,
+            "subtitle_zh": t.line.subtitle_zh,
+            "subtitle_en": t.line.subtitle_en,
+            "subtitle_rows": r,
+            "tts": {"voice": t.line.voice.name, "speed": t.line.voice.speed,
+                    "pitch": t.line.voice.pitch, "input": t.line.tts_input or t.line.text},
+        } for t, r in zip(track.lines, rows, strict=True)],
+        "subtitle_band": {"top": BAND_TOP, "bottom": BAND_BOTTOM},
+        "props": props,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Coding: anaphora, notes and roles, checked against the rules, then flattened to gold.csv
+
+
+def check_coding(clip: ClipSpec) -> None:
+    """Refuse a coding that breaks the role rules (DESIGN.md section 1) or does not cover the clip."""
+    where = clip.file
+    named = {symbol for line in clip.lines for symbol in line.names}
+    shown = {prop.symbol_id for shot in clip.shots for prop in shot.props}
+    for i, line in enumerate(clip.lines):
+        if line.beat is not None and line.beat not in EVENT_TYPES:
+            raise SampleError(f"{where}: line {i} has an unknown beat {line.beat!r}")
+        before = {symbol for earlier in clip.lines[max(0, i - 2):i] for symbol in earlier.names}
+        if not set(line.refers_to) <= before:
+            raise SampleError(f"{where}: line {i} refers to {line.refers_to} not named in the two lines before")
+    coded = [role.symbol_id for role in clip.roles]
+    if len(coded) != len(set(coded)) or set(coded) != named | shown:
+        raise SampleError(f"{where}: roles must code each shown or named symbol once: {sorted(named | shown)}, "
+                          f"got {coded}")
+    for role in clip.roles:
+        sid = role.symbol_id
+        if role.role not in ROLES:
+            raise SampleError(f"{where}: {sid}: role must be one of {ROLES}, got {role.role!r}")
+        if (role.role == "catalyst") != (role.link is not None) or (role.link is not None) != (
+                role.event_type is not None):
+            raise SampleError(f"{where}: {sid}: a catalyst (and only a catalyst) has a link and an event_type")
+        if role.role == "decorative" and sid in named:
+            raise SampleError(f"{where}: {sid} is named, so it is not decorative")
+        if role.role == "referenced" and sid not in named:
+            raise SampleError(f"{where}: {sid} is never named, so it is not referenced")
+        if role.link is not None and role.link not in LINKS:
+            raise SampleError(f"{where}: {sid}: link must be one of {LINKS}, got {role.link!r}")
+        beat_lines = [line for line in clip.lines if line.beat == role.event_type]
+        if role.role == "catalyst" and not beat_lines:
+            raise SampleError(f"{where}: {sid}: no line carries the {role.event_type} beat it is linked to")
+        if role.link == "same_line" and not any(sid in line.names for line in beat_lines):
+            raise SampleError(f"{where}: {sid}: same_line, but no {role.event_type} line names it")
+        if role.link == "anaphora" and not any(sid in line.refers_to for line in beat_lines):
+            raise SampleError(f"{where}: {sid}: anaphora, but no {role.event_type} line refers back to it")
+        if role.link == "visual_focus" and sid not in shown:
+            raise SampleError(f"{where}: {sid}: visual_focus, but it is never on screen")
+
+
+def add_coding(clip: ClipSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with each line's ``refers_to`` and ``note`` and the clip's ``roles``; nothing else changes.
+
+    Role times: one entry per prop shot of a symbol on screen (origin visual), else the span of the lines
+    that name it (origin dialogue).
+    """
+    check_coding(clip)
+    if len(entry["lines"]) != len(clip.lines):
+        raise SampleError(f"{clip.file}: samples.json has {len(entry['lines'])} lines, the spec {len(clip.lines)}")
+    lines = []
+    for recorded, line in zip(entry["lines"], clip.lines, strict=True):
+        if (recorded["text"], recorded["names"], recorded["beat"]) != (line.text, list(line.names), line.beat):
+            raise SampleError(f"{clip.file}: samples.json line {recorded['text']!r} differs from the spec")
+        coded: dict[str, Any] = {}
+        for key, value in recorded.items():
+            if key in ("refers_to", "note"):
+                continue
+            coded[key] = value
+            if key == "names":
+                coded["refers_to"] = list(line.refers_to)
+            elif key == "beat":
+                coded["note"] = line.note
+        lines.append(coded)
+    roles: list[dict[str, Any]] = []
+    for role in clip.roles:
+        spans = [(p["start_seconds"], p["end_seconds"]) for p in entry["props"] if p["symbol_id"] == role.symbol_id]
+        origin = "visual"
+        if not spans:
+            naming = [ln for ln in lines if role.symbol_id in ln["names"]]
+            spans = [(min(ln["start_seconds"] for ln in naming), max(ln["end_seconds"] for ln in naming))]
+            origin = "dialogue"
+        roles.extend({
+            "symbol_id": role.symbol_id,
+            "start_seconds": start,
+            "end_seconds": end,
+            "role": role.role,
+            "link": role.link,
+            "event_type": role.event_type,
+            "origin": origin,
+            "note": role.note,
+        } for start, end in spans)
+    roles.sort(key=lambda r: (r["start_seconds"], r["symbol_id"]))
+    coded_entry = {key: value for key, value in entry.items() if key != "roles"}
+    coded_entry["lines"] = lines
+    coded_entry["roles"] = roles
+    return coded_entry
+
+
+GOLD_COLUMNS = ("video", "kind", "start_seconds", "end_seconds", "symbol_id", "event_type", "role", "note")
+
+
+def gold_rows(manifest: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per (line, named symbol) [mention], per line with a beat [event], per role entry [role]."""
+
+    def t(x: float) -> str:
+        return f"{round(float(x), 3):.3f}"
+
+    def said(line: dict[str, Any]) -> str:  # the line, and the coder's note on it if any
+        return f"{line['text']} [{line['note']}]" if line.get("note") else line["text"]
+
+    rows: list[dict[str, str]] = []
+    for sample in manifest["samples"]:
+        video = Path(sample["file"]).stem
+        for line in sample["lines"]:
+            for symbol in line["names"]:
+                rows.append({"video": video, "kind": "mention", "start_seconds": t(line["start_seconds"]),
+                             "end_seconds": t(line["end_seconds"]), "symbol_id": symbol, "event_type": "",
+                             "role": "", "note": said(line)})
+        for line in sample["lines"]:
+            if line["beat"]:
+                rows.append({"video": video, "kind": "event", "start_seconds": t(line["start_seconds"]),
+                             "end_seconds": t(line["end_seconds"]), "symbol_id": "", "event_type": line["beat"],
+                             "role": "", "note": said(line)})
+        for role in sample["roles"]:
+            note = f"origin={role['origin']}"
+            if role["link"]:
+                note += f"; link={role['link']}"
+            if role["note"]:
+                note += f"; {role['note']}"
+            rows.append({"video": video, "kind": "role", "start_seconds": t(role["start_seconds"]),
+                         "end_seconds": t(role["end_seconds"]), "symbol_id": role["symbol_id"],
+                         "event_type": role["event_type"] or "", "role": role["role"], "note": note})
+    return rows
+
+
+def write_gold(manifest: dict[str, Any], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=GOLD_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(gold_rows(manifest))
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def select(only: list[str] | None) -> set[str]:
+    """Clip files named by ``--only`` (file name or stem); all clips when None."""
+    if not only:
+        return {clip.file for clip in CLIPS}
+    by_name = {name: clip.file for clip in CLIPS for name in (clip.file, Path(clip.file).stem)}
+    unknown = [name for name in only if name not in by_name]
+    if unknown:
+        raise SampleError(f"unknown clip(s) {unknown}; the clips are {', '.join(Path(c.file).stem for c in CLIPS)}")
+    return {by_name[name] for name in only}
+
+
+def make_all(out_dir: Path, font_path: str | None, only: list[str] | None = None) -> dict[str, Any]:
     espeak_version, font, ffmpeg = require_tools(font_path)
+    chosen = select(only)
     out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / "samples.json"
+    previous: dict[str, dict[str, Any]] = {}
+    if only:
+        if not manifest_path.is_file():
+            raise SampleError(f"--only needs the existing {manifest_path} for the clips it does not encode")
+        previous = {s["file"]: s for s in json.loads(manifest_path.read_text(encoding="utf-8"))["samples"]}
     voices = sorted({f"{ln.voice.name} (-s {ln.voice.speed} -p {ln.voice.pitch})"
                      for c in CLIPS for ln in c.lines})
     samples: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="motiflens-samples-") as tmp_name:
         tmp = Path(tmp_name)
         for clip in CLIPS:
-            track = build_soundtrack(clip)
             out = out_dir / clip.file
-            bounds, props, rows = encode(clip, track, font, ffmpeg, out, tmp)
-            samples.append({
-                "file": clip.file,
-                "duration_seconds": round(track.n_frames / FPS, 3),
-                "width": WIDTH,
-                "height": HEIGHT,
-                "fps": FPS,
-                "size_bytes": out.stat().st_size,
-                "shots": [{"start_seconds": round(a / FPS, 3), "end_seconds": round(b / FPS, 3)}
-                          for a, b in bounds],
-                "lines": [{
-                    "start_seconds": round(t.start, 3),
-                    "end_seconds": round(t.end, 3),
-                    "language": t.line.language,
-                    "text": t.line.text,
-                    "names": list(t.line.names),
-                    "beat": t.line.beat,
-                    "subtitle_zh": t.line.subtitle_zh,
-                    "subtitle_en": t.line.subtitle_en,
-                    "subtitle_rows": r,
-                    "tts": {"voice": t.line.voice.name, "speed": t.line.voice.speed,
-                            "pitch": t.line.voice.pitch, "input": t.line.tts_input or t.line.text},
-                } for t, r in zip(track.lines, rows, strict=True)],
-                "subtitle_band": {"top": BAND_TOP, "bottom": BAND_BOTTOM},
-                "props": props,
-            })
-            print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {track.n_frames / FPS:.2f} s)")
+            if clip.file in chosen:
+                check_coding(clip)  # before minutes of encoding
+                track = build_soundtrack(clip)
+                bounds, props, rows = encode(clip, track, font, ffmpeg, out, tmp)
+                entry = media_entry(clip, track, bounds, props, rows, out.stat().st_size)
+                print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {track.n_frames / FPS:.2f} s)")
+            else:
+                entry = previous.get(clip.file)
+                if entry is None or not out.is_file() or out.stat().st_size != entry["size_bytes"]:
+                    raise SampleError(f"{clip.file} is not encoded by --only, so {out} and its samples.json entry "
+                                      "must exist and agree (size_bytes); add it to --only")
+                print(f"kept {out} (coding refreshed)")
+            samples.append(add_coding(clip, entry))
     manifest: dict[str, Any] = {
         "generator": (f"{GENERATOR_COMMAND} (espeak-ng {espeak_version}; voices: {', '.join(voices)}; "
                       f"font: {Path(font).name}; ffmpeg: imageio-ffmpeg {Path(ffmpeg).name})"),
         "samples": samples,
     }
-    (out_dir / "samples.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                          encoding="utf-8")
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_gold(manifest, out_dir / "gold.csv")
     return manifest
 
 
@@ -741,14 +1151,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("data/samples"), help="output folder")
     parser.add_argument("--font", default=None, help="CJK TrueType/TTC font (default: first installed of "
                         "WenQuanYi Zen Hei, Noto Sans CJK)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="encode only this clip (file name or stem; repeatable); the others keep their media "
+                             "and samples.json entries, with their coding refreshed")
     args = parser.parse_args(argv)
     try:
-        manifest = make_all(args.out, args.font)
+        manifest = make_all(args.out, args.font, args.only)
     except SampleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     total = sum(int(s["size_bytes"]) for s in manifest["samples"])
-    print(f"total {total / 1e6:.2f} MB; ground truth in {args.out / 'samples.json'}")
+    print(f"total {total / 1e6:.2f} MB; ground truth in {args.out / 'samples.json'} and {args.out / 'gold.csv'}")
     return 0
 
 

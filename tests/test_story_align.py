@@ -1,10 +1,11 @@
-"""Role rules on scripted timelines: each rule, its edge cases, the weight formula, and the evidence trail."""
+"""Role rules on scripted timelines: each link rule and its negatives, the weight formula, the evidence trail,
+and the summary indices."""
 
 from __future__ import annotations
 
 import pytest
 from motiflens.config import AlignConfig, RoleWeights
-from motiflens.records import Evidence, Mention, PlotEvent, Shot, SymbolOccurrence
+from motiflens.records import EventLink, Evidence, Mention, PlotEvent, Shot, SymbolOccurrence
 from motiflens.story.align import RoleAssigner, dialogue_occurrences, summarize
 
 LABELS = {"jade_teapot": "Jade teapot", "red_lantern": "Red lantern", "dumplings": "Dumplings"}
@@ -31,8 +32,14 @@ def named(symbol_id: str, start: float, end: float, segment_id: str, text: str =
     return Mention(symbol_id, segment_id, "asr", start, end, text, "keyword", 1.0, term=symbol_id)
 
 
-def event(event_id: str, type_: str, start: float, end: float, segments: tuple[str, ...], confidence=0.8):
-    return PlotEvent(event_id, type_, start, end, confidence, ("dialogue",), segments, f"{type_} line")
+def event(event_id: str, type_: str, start: float, end: float, segments: tuple[str, ...], confidence=0.8, links=()):
+    return PlotEvent(
+        event_id, type_, start, end, confidence, ("dialogue",), segments, f"{type_} line", links=tuple(links)
+    )
+
+
+def link(symbol_id: str, kind: str, segment_id: str = "asr-0001", text: str = "the naming line") -> EventLink:
+    return EventLink(symbol_id, kind, segment_id, text)
 
 
 def assign(occurrences, mentions=(), events=(), settings=SETTINGS) -> list[SymbolOccurrence]:
@@ -47,13 +54,14 @@ def test_shown_never_named_is_decorative_even_during_an_event() -> None:
     (alone,) = assign([seen("jade_teapot", 1, 4)])
     assert alone.role == "decorative"
     assert kinds(alone) == ["role", "visual"]
-    assert alone.evidence[0].text == "decorative: never named in the dialogue"
+    assert alone.evidence[0].text == "decorative: never named in the dialogue, linked to no plot event"
 
     (during,) = assign([seen("jade_teapot", 1, 4)], events=[event("event-0001", "betrayal", 2, 3, ("asr-0009",))])
     assert during.role == "decorative"
-    assert during.weight_components["event_coupling"] == pytest.approx(0.8)
-    assert "on screen during event-0001 but not named" in during.evidence[0].text
-    assert kinds(during) == ["role", "visual", "event"]
+    assert during.weight_components["event_coupling"] == 0.0
+    assert "event-0001 near in time but not linked" in during.evidence[0].text
+    assert kinds(during) == ["role", "visual", "near_event"]
+    assert "near, not linked" in during.evidence[-1].text
 
 
 def test_named_near_the_occurrence_is_referenced() -> None:
@@ -65,7 +73,7 @@ def test_named_near_the_occurrence_is_referenced() -> None:
     mention = occurrence.evidence[2]
     assert (mention.kind, mention.ref, mention.text) == ("mention", "asr-0002", "The jade teapot!")
     assert "named near the occurrence at 30.0 s (asr-0002" in occurrence.evidence[0].text
-    assert "coupled to no plot event" in occurrence.evidence[0].text
+    assert "linked to no plot event" in occurrence.evidence[0].text
 
 
 def test_named_only_elsewhere_in_the_episode_is_referenced_at_half_strength() -> None:
@@ -76,48 +84,58 @@ def test_named_only_elsewhere_in_the_episode_is_referenced_at_half_strength() ->
     assert "elsewhere in the episode" in occurrence.evidence[0].text
 
 
-def test_catalyst_when_referenced_and_the_event_overlaps() -> None:
+def test_named_3_s_before_an_unrelated_beat_is_referenced_not_a_catalyst() -> None:
+    """The clock alone never makes a catalyst: the event's dialogue is about something else."""
     (occurrence,) = assign(
-        [seen("jade_teapot", 20, 30)],
-        [named("jade_teapot", 21, 22, "asr-0003")],
-        [event("event-0001", "betrayal", 28, 33, ("asr-0004",), confidence=0.9)],
-    )
-    assert occurrence.role == "catalyst"
-    assert occurrence.weight_components["event_coupling"] == pytest.approx(0.9)
-    coupling = occurrence.evidence[-1]
-    assert (coupling.kind, coupling.ref) == ("event", "event-0001")
-    assert coupling.text.startswith("betrayal (0.90), overlaps the occurrence")
-    assert "coupled to event-0001 (betrayal), which overlaps the occurrence" in occurrence.evidence[0].text
-
-
-def test_catalyst_when_the_event_follows_within_the_window_but_not_after_it() -> None:
-    mention = named("jade_teapot", 21, 22, "asr-0003")
-    (within,) = assign([seen("jade_teapot", 20, 25)], [mention], [event("event-0001", "vow", 32.9, 35, ("asr-0005",))])
-    assert within.role == "catalyst"
-    assert "starts 7.9 s after the occurrence ends" in within.evidence[-1].text
-    (beyond,) = assign([seen("jade_teapot", 20, 25)], [mention], [event("event-0001", "vow", 33.1, 35, ("asr-0005",))])
-    assert beyond.role == "referenced"
-
-
-def test_an_event_before_the_symbol_does_not_make_it_a_catalyst() -> None:
-    (occurrence,) = assign(
-        [seen("red_lantern", 20, 25)],
-        [named("red_lantern", 22, 23, "asr-0006")],
-        [event("event-0001", "confrontation", 14, 19, ("asr-0001",))],
+        [],
+        [named("jade_teapot", 10, 12, "ocr-0001", "The jade teapot is on the shelf.")],
+        [event("event-0001", "betrayal", 15, 17, ("ocr-0002",), confidence=0.9)],
     )
     assert occurrence.role == "referenced"
     assert occurrence.weight_components["event_coupling"] == 0.0
+    assert kinds(occurrence)[-1] == "near_event"
+    assert occurrence.evidence[-1].text == "betrayal (0.90), near, not linked: betrayal line"
 
 
-def test_an_earlier_event_whose_own_dialogue_names_the_symbol_couples_within_the_window() -> None:
-    line = named("red_lantern", 15, 16, "asr-0001")
-    near = event("event-0001", "vow", 14, 19, ("asr-0001",))
-    (occurrence,) = assign([seen("red_lantern", 20, 25)], [line], [near])
+@pytest.mark.parametrize("kind", ["same_line", "anaphora", "semantic"])
+def test_an_event_linked_by_its_dialogue_makes_a_catalyst(kind: str) -> None:
+    linked = event("event-0001", "vow", 15, 17, ("ocr-0002",), confidence=0.9, links=[link("jade_teapot", kind)])
+    (occurrence,) = assign([], [named("jade_teapot", 10, 12, "ocr-0001")], [linked])
     assert occurrence.role == "catalyst"
-    assert occurrence.evidence[-1].text.endswith("its dialogue names the symbol: vow line")
-    far = event("event-0001", "vow", 5, 9, ("asr-0001",))
-    (occurrence,) = assign([seen("red_lantern", 20, 25)], [named("red_lantern", 6, 7, "asr-0001")], [far])
-    assert occurrence.role == "referenced"
+    assert occurrence.weight_components["event_coupling"] == pytest.approx(0.9)
+    evidence = occurrence.evidence[-1]
+    assert (evidence.kind, evidence.ref) == ("event", "event-0001")
+    assert f"linked by {kind}" in evidence.text
+    assert f"linked to event-0001 (vow) by {kind}" in occurrence.evidence[0].text
+
+
+def test_anaphora_evidence_quotes_the_line_the_pronoun_points_back_to() -> None:
+    linked = event(
+        "event-0001", "betrayal", 5, 9, ("ocr-0002",), links=[link("jade_teapot", "anaphora", "ocr-0001", "这把玉壶")]
+    )
+    (occurrence,) = assign([], [named("jade_teapot", 0.5, 4.8, "ocr-0001", "这把玉壶")], [linked])
+    assert 'linked by anaphora via "这把玉壶"' in occurrence.evidence[-1].text
+
+
+def test_a_link_goes_to_the_occurrences_near_the_event_else_to_the_nearest() -> None:
+    linked = event("event-0001", "vow", 40, 42, ("asr-0009",), links=[link("jade_teapot", "same_line")])
+    early, late = assign(
+        [seen("jade_teapot", 0, 5), seen("jade_teapot", 35, 38)], [named("jade_teapot", 40, 42, "asr-0009")], [linked]
+    )
+    assert (early.role, late.role) == ("referenced", "catalyst")
+    (only,) = assign([seen("jade_teapot", 0, 5)], [named("jade_teapot", 40, 42, "asr-0009")], [linked])
+    assert only.role == "catalyst"
+
+
+def test_visual_focus_needs_a_dominant_symbol_that_is_named_in_the_episode() -> None:
+    beat = event("event-0001", "revelation", 12, 14, ("asr-0004",))
+    mention = named("red_lantern", 90, 91, "asr-0030")
+    (focus,) = assign([seen("red_lantern", 10, 16, mean=0.75)], [mention], [beat])
+    assert focus.role == "catalyst" and "by visual_focus" in focus.evidence[0].text
+    (faint,) = assign([seen("red_lantern", 10, 16, mean=0.5)], [mention], [beat])
+    assert faint.role == "referenced"
+    (unnamed,) = assign([seen("red_lantern", 10, 16, mean=0.75)], [], [beat])
+    assert unnamed.role == "decorative"
 
 
 def test_a_symbol_named_but_never_seen_becomes_a_dialogue_occurrence() -> None:
@@ -136,24 +154,25 @@ def test_a_symbol_named_but_never_seen_becomes_a_dialogue_occurrence() -> None:
     assert first.to_json()["origin"] == "dialogue" and "thumbnail" not in first.to_json()
 
 
-def test_a_named_only_symbol_whose_line_is_the_event_is_a_catalyst() -> None:
-    (occurrence,) = assign(
-        [], [named("dumplings", 4.0, 10.0, "ocr-0002")], [event("event-0001", "reconciliation", 4, 10, ("ocr-0002",))]
-    )
-    assert occurrence.role == "catalyst"
-    assert "overlaps the occurrence; its dialogue names the symbol" in occurrence.evidence[-1].text
-
-
 def test_a_seen_symbol_gets_no_extra_dialogue_occurrence() -> None:
     occurrences = assign([seen("jade_teapot", 20, 25)], [named("jade_teapot", 100, 101, "asr-0050")])
     assert [o.origin for o in occurrences] == ["visual"]
 
 
-def test_two_symbols_in_one_event_are_both_catalysts() -> None:
+def test_two_symbols_named_in_one_event_line_are_both_catalysts() -> None:
     occurrences = assign(
         [seen("jade_teapot", 20, 30), seen("red_lantern", 22, 28)],
         [named("jade_teapot", 24, 25, "asr-0007"), named("red_lantern", 24, 25, "asr-0007")],
-        [event("event-0001", "revelation", 24, 26, ("asr-0007",))],
+        [
+            event(
+                "event-0001",
+                "revelation",
+                24,
+                26,
+                ("asr-0007",),
+                links=[link("jade_teapot", "same_line", "asr-0007"), link("red_lantern", "same_line", "asr-0007")],
+            )
+        ],
     )
     assert [(o.symbol_id, o.role) for o in occurrences] == [("jade_teapot", "catalyst"), ("red_lantern", "catalyst")]
     assert all(o.evidence[-1].ref == "event-0001" for o in occurrences)
@@ -165,17 +184,17 @@ def test_narrative_weight_is_the_documented_weighted_mean_of_its_components() ->
     occurrences = assign(
         [seen("jade_teapot", 5, 10, mean=0.8), seen("jade_teapot", 22, 27, mean=0.6)],
         [named("jade_teapot", 6, 7, "asr-0001")],
-        [event("event-0001", "vow", 11, 12, ("asr-0002",), confidence=0.7)],
+        [event("event-0001", "vow", 11, 12, ("asr-0002",), confidence=0.7, links=[link("jade_teapot", "anaphora")])],
         settings=settings,
     )
     first = occurrences[0]
-    # 5 s at mean 0.8 = 0.4; named inside; event 1 s after; shots 0 and 2 → (2 - 1) / (3 - 1).
+    # 5 s at mean 0.8 = 0.4; named inside; linked event 0.7; shots 0 and 2 → (2 - 1) / (3 - 1).
     assert first.weight_components == pytest.approx(
         {"prominence": 0.4, "reference": 1.0, "event_coupling": 0.7, "recurrence": 0.5}
     )
     assert first.narrative_weight == pytest.approx((0.4 + 2 * 1.0 + 3 * 0.7 + 4 * 0.5) / 10)
     assert first.evidence[-1].kind == "recurrence" and first.evidence[-1].text == "in 2 shots: 0, 2"
-    # The second is 12 s past the mention (beyond the 10 s window) and not followed by an event.
+    # The second is 12 s past the mention (beyond the 10 s window) and 10 s past the event (beyond its window).
     assert occurrences[1].role == "referenced" and occurrences[1].weight_components["reference"] == 0.5
 
 
@@ -193,16 +212,28 @@ def test_mentions_cluster_by_gap_into_dialogue_occurrences() -> None:
     assert [(o.start_seconds, o.end_seconds) for o in clusters] == [(0, 2.5), (4, 5)]
 
 
-def test_summary_counts_screen_and_symbol_time_and_the_internalization_index() -> None:
+def test_summary_indices_follow_design_md() -> None:
+    """internalization_index: catalyst share of *screen* seconds; dialogue_internalization: catalyst share of the
+    occurrences of named symbols."""
+    beat = event("event-0001", "betrayal", 5, 8, ("asr-0002",), links=[link("jade_teapot", "anaphora")])
     occurrences = assign(
         [seen("jade_teapot", 0, 10), seen("red_lantern", 50, 60)],
         [named("jade_teapot", 2, 3, "asr-0001"), named("dumplings", 80, 84, "asr-0009")],
-        [event("event-0001", "betrayal", 5, 8, ("asr-0002",))],
+        [beat],
     )
-    summary = summarize(occurrences, [event("event-0001", "betrayal", 5, 8, ("asr-0002",))], [])
+    summary = summarize(occurrences, [beat], [])
     assert summary["symbol_screen_seconds"] == {"jade_teapot": 10.0, "red_lantern": 10.0}
     assert summary["symbol_seconds"] == {"dumplings": 4.0, "jade_teapot": 10.0, "red_lantern": 10.0}
     assert summary["role_seconds"] == {"decorative": 10.0, "referenced": 4.0, "catalyst": 10.0}
-    assert summary["internalization_index"] == pytest.approx(10 / 24, abs=1e-4)
+    assert summary["internalization_index"] == pytest.approx(10 / 20)
+    assert summary["dialogue_internalization"] == pytest.approx(1 / 2)
     assert summary["event_counts"] == {"betrayal": 1}
-    assert summarize([], [], [])["internalization_index"] is None
+
+
+def test_summary_indices_are_null_without_screen_time_or_names() -> None:
+    spoken = assign([], [named("dumplings", 1, 2, "asr-0001")])
+    summary = summarize(spoken, [], [])
+    assert summary["internalization_index"] is None
+    assert summary["dialogue_internalization"] == 0.0
+    empty = summarize([], [], [])
+    assert empty["internalization_index"] is None and empty["dialogue_internalization"] is None

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from motiflens.config import EventsConfig, MentionsConfig
 from motiflens.records import Segment, Shot, Word
-from motiflens.story.classifier import LabelScore
 from motiflens.story.cues import Cue, audio_peaks, cut_rate_bursts
-from motiflens.story.events import Detection, build_event, merge_detections
+from motiflens.story.eventmodel import TypeScore
+from motiflens.story.events import Detection, build_event, merge_detections, replies
 from motiflens.story.lexicon import TermMatcher, word_forms
 from motiflens.story.mentions import MentionFinder
 from motiflens.story.units import dialogue_units, split_sentences
@@ -126,7 +126,7 @@ def test_speech_and_subtitle_detections_merge_and_cues_strengthen_and_move_the_s
             segment("I swear again.", "en", 30.0, 31.0, id_="asr-0009"),
         ]
     )
-    scores = [LabelScore("vow", 0.8, 0.1, 0.5, 0.75, ("i swear",)) for _ in units]
+    scores = [TypeScore("vow", 0.8, 0.1, ("i swear",), ()) for _ in units]
     groups = merge_detections([Detection(u, s) for u, s in zip(units, scores, strict=True)], merge_gap_seconds=2.0)
     assert [[d.unit.segment_id for d in group] for group in groups] == [["asr-0003", "ocr-0003"], ["asr-0009"]]
     cues = [Cue("audio", 9.0, 9.2, 1.0), Cue("cut_rate", 40.0, 44.0, 1.0)]
@@ -137,3 +137,14 @@ def test_speech_and_subtitle_detections_merge_and_cues_strengthen_and_move_the_s
     assert event.text == "I swear it. / 我发誓。"
     quiet = build_event(groups[1], cues, settings)
     assert quiet.cues == ("dialogue",) and quiet.confidence == pytest.approx(0.8)
+
+
+def test_the_reply_is_the_next_line_when_it_follows_within_the_gap() -> None:
+    units = dialogue_units(
+        [
+            segment("Can you forgive me?", "en", 1.0, 2.5, id_="asr-0001"),
+            segment("Never.", "en", 3.0, 3.5, id_="asr-0002"),
+            segment("Dinner is ready.", "en", 9.0, 10.0, id_="asr-0003"),
+        ]
+    )
+    assert replies(units, max_gap_seconds=3.0) == ["Never.", None, None]

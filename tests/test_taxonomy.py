@@ -22,7 +22,7 @@ def test_builtin_taxonomy_has_every_design_id_and_at_least_40_symbols(builtin) -
     assert set(DESIGN_IDS) <= set(builtin.ids)
     assert len(builtin.symbols) >= 40
     assert len(builtin.background_prompts) >= 8
-    assert builtin.version == "2026.1"
+    assert builtin.version == "2026.2"
 
 
 def test_every_symbol_is_complete_and_bilingual(builtin) -> None:
@@ -91,7 +91,7 @@ def test_later_files_replace_and_extend_by_id_and_overlays_patch_thresholds(buil
     assert merged.ids[-1] == "new_symbol" and len(merged.ids) == len(builtin.ids) + 1
     assert merged.get("red_lantern").threshold == 0.73
     assert merged.background_prompts == builtin.background_prompts  # not given again: kept
-    assert merged.version == "2026.1+user-1+cal-1"
+    assert merged.version == "2026.2+user-1+cal-1"
     assert merged.hash != builtin.hash
     # Thresholds do not change what the text encoder sees: cached embeddings stay valid.
     patched_only = load_taxonomy(taxonomy_paths(True, [overlay]))

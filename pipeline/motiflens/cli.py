@@ -308,8 +308,84 @@ def _calibrate_labelstudio(export: Path, run_dir: Path, out_path: Path, min_per_
     click.echo(f"wrote {out_path}; use it with --set 'visual.taxonomy=[{out_path}]'")
 
 
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--tolerance", type=click.FloatRange(min=0, max=3600), default=1.0, show_default=True,
+              metavar="SECONDS", help="A run item matches a gold span it overlaps once the gold span is widened by "
+              "this much on both sides.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the JSON report (default RUN_DIR/evaluation/evaluation.json); the Markdown "
+              "report goes beside it with the suffix .md.")
+@click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
+              help="Bootstrap resamples for the 95% intervals of kappa and alpha.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap (same seed, same CIs).")
+def evaluate(run_dir: Path, gold: Path, tolerance: float, json_path: Path | None, resamples: int, seed: int) -> None:
+    """Agreement of a run with a researcher's own coding of some of its videos.
+
+    GOLD is a CSV with columns video, kind (mention | event | role | none), start_seconds, end_seconds,
+    symbol_id, event_type, role and an optional note; or a Label Studio JSON export of RUN_DIR/labelstudio
+    tasks annotated with the role choice. Prints a Markdown report (precision, recall and F1 of mentions and
+    events; the role confusion matrix, Cohen's kappa and Krippendorff's alpha with bootstrap intervals) and
+    writes it with a JSON twin. Details: pipeline/motiflens/evaluation.py.
+    """
+    from .atomic import inside
+    from .evaluation import evaluate_run, write_evaluation
+
+    try:
+        report = evaluate_run(run_dir, gold, tolerance=tolerance, resamples=resamples, seed=seed)
+        target = json_path if json_path is not None else inside(run_dir, "evaluation", "evaluation.json")
+        markdown_path, markdown = write_evaluation(report, target)
+    except MotifLensError as error:
+        fail(error)
+        return
+    click.echo(markdown, nl=False)
+    click.echo(f"wrote {target} and {markdown_path}", err=True)
+
+
 cli.add_command(query)
 cli.add_command(report)
+
+
+@cli.command("fit-story")
+@config_option
+@set_option
+@click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
+              help="Cross-validation folds (held-out figures).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fold split.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the full report (per-type scores, confusion, errors) as JSON here.")
+def fit_story(config_path: Path | None, overrides: tuple[str, ...], folds: int, seed: int,
+              json_path: Path | None) -> None:
+    """Fit the story thresholds on the labelled dev sets (data/eval/) and report held-out figures.
+
+    Event typing: per-type precision, recall and F1 on held-out folds of data/eval/event_lines.yaml. Roles:
+    accuracy, Cohen's kappa and Krippendorff's alpha on held-out folds of data/eval/role_scenes.yaml, through
+    the real story and align code. Also prints the thresholds fitted on all dev data.
+    """
+    from .atomic import write_json
+    from .environment import resolve_device
+    from .story.definitions import load_builtin, load_definitions
+    from .story.devset import load_event_lines, load_role_scenes
+    from .story.fitting import fit_story as fit, markdown
+    from .story.text_model import TextEncoder, resolve_text_model
+    from .taxonomy import load_taxonomy, taxonomy_paths
+
+    try:
+        config = load_config(config_path, list(overrides))
+        story = config.story
+        custom = story.events.definitions
+        definitions = load_definitions(custom, "events") if custom is not None else load_builtin("events")
+        taxonomy = load_taxonomy(taxonomy_paths(config.visual.builtin_taxonomy, config.visual.taxonomy))
+        encoder = TextEncoder(resolve_text_model(story), resolve_device(config.device), story.batch_size)
+        report = fit(definitions, encoder, taxonomy, load_event_lines(story.events.dev_set), load_role_scenes(),
+                     story, config.align, folds, seed)
+    except MotifLensError as error:
+        fail(error)
+        return
+    if json_path is not None:
+        write_json(json_path, report)
+    click.echo(markdown(report), nl=False)
 
 
 def main() -> None:

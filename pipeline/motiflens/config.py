@@ -322,12 +322,12 @@ class MentionsConfig(Section):
         True, description="Also match a sentence to a symbol's description by sentence-embedding similarity."
     )
     semantic_threshold: float = Field(
-        0.45,
+        0.46,
         gt=0,
         lt=1,
-        description="Cosine similarity between a sentence and a symbol's label + description at which a sentence "
-        "that names no symbol counts as a semantic mention of its closest one (MiniLM: 150 unrelated drama "
-        "lines peak at 0.43; paraphrases such as 'the big red paper light over the door' reach 0.51).",
+        description="Cosine similarity between a sentence and a symbol's names and description at which a sentence "
+        "that names no symbol counts as a semantic mention of its closest one; fitted for the default text model on "
+        "data/eval/role_scenes.yaml by `motiflens fit-story` (refit it for another model).",
     )
     min_zh_term_chars: int = Field(
         2, ge=1, le=8, description="Shorter Chinese terms are ignored: one character occurs inside too many words."
@@ -336,19 +336,27 @@ class MentionsConfig(Section):
 
 class EventsConfig(Section):
     definitions: Path | None = Field(None, description="An events YAML replacing data/events.yaml.")
-    min_confidence: float = Field(
-        0.65,
+    dev_set: Path | None = Field(
+        None,
+        description="Labelled dialogue lines (data/eval/event_lines.yaml format) that the event model and its "
+        "threshold are fitted on at start-up; unset: the shipped dev set.",
+    )
+    min_confidence: float | None = Field(
+        None,
         gt=0,
         lt=1,
-        description="A line becomes an event at this confidence or above (0.5 is the balanced-accuracy cut of one "
-        "type against everything else; ten types need a stricter one).",
+        description="A line becomes an event when its most likely type reaches this probability; unset: the "
+        "threshold fitted on the dev set (maximum macro F1; `motiflens fit-story` reports it).",
     )
-    max_types_per_line: int = Field(1, ge=1, le=10, description="Event types one sentence may carry.")
-    keyword_confidence: float = Field(
-        0.75, ge=0, le=1, description="Confidence that one of a type's cue phrases gives on its own."
+    reply_gap_seconds: float = Field(
+        3.0,
+        ge=0,
+        le=60,
+        description="The next line, if it starts within this pause, is the reply a line is judged with "
+        "(a refused apology is no reconciliation).",
     )
     merge_gap_seconds: float = Field(
-        2.0, ge=0, le=60, description="Same-type detections closer than this are one event (speech and its subtitle)."
+        2.0, ge=0, le=60, description="Same-type detections closer than this are one event."
     )
     cue_window_seconds: float = Field(
         1.5, ge=0, le=30, description="An audio peak or cut-rate spike this close to an event's span supports it."
@@ -376,18 +384,62 @@ class ThemesConfig(Section):
     )
 
 
+class ReadingConfig(Section):
+    """One reading per line: a subtitle linked to speech is read instead of it; speech alone is doubted when
+    the recogniser was unsure, and a doubted line raises no plot event on its own."""
+
+    min_speech_confidence: float = Field(
+        0.45,
+        ge=0,
+        le=1,
+        description="Speech whose exp(mean token log-probability) is lower is doubted (Whisper's own "
+        "log_prob_threshold of -1.0 is 0.37).",
+    )
+    max_no_speech_probability: float = Field(
+        0.6, ge=0, le=1, description="Speech whose no-speech probability is higher is doubted."
+    )
+
+
+class LinksConfig(Section):
+    """How a plot event's dialogue links it to a symbol (story/links.py)."""
+
+    anaphora_lines: int = Field(
+        2, ge=1, le=5, description="A pronoun (它/这个/it/that …) in an event line points back this many lines at most."
+    )
+    anaphora_max_gap_seconds: float = Field(
+        6.0, ge=0, le=60, description="…across pauses no longer than this (a longer pause ends the exchange)."
+    )
+    scene_pause_seconds: float = Field(
+        1.5,
+        ge=0,
+        le=60,
+        description="A cut inside a dialogue pause at least this long is a scene break that anaphora does not "
+        "cross (cuts between lines spoken without such a pause are shot/reverse-shot).",
+    )
+
+
 class StoryConfig(Section):
     enabled: bool = Field(True, description="Find symbol mentions, plot events and themes in the dialogue.")
-    text_model: str = Field("all-minilm-l6-v2", description="Sentence-embedding model card (models/*.yaml).")
+    text_model: str = Field(
+        "use-multilingual-v3",
+        description="Sentence-embedding model card (models/*.yaml, `motiflens models list`): the default reads "
+        "Chinese, English, Thai and 12 more languages offline; all-minilm-l6-v2 is English only.",
+    )
     text_model_path: Path | None = Field(
-        None, description="A local sentence-transformers folder to use instead (e.g. a multilingual model)."
+        None,
+        description="A local sentence-transformers folder, looked at first. When text_model names a "
+        "sentence-transformers card (e.g. multilingual-e5-base) the folder is that model: the card's languages, "
+        "prefix and sha256 apply; otherwise it is a model of its own with text_model_languages.",
     )
     text_model_languages: tuple[str, ...] = Field(
-        ("en",), description="Languages the model at text_model_path understands (a card states its own)."
+        ("en",),
+        description="Languages the model at text_model_path understands when it stands alone (a card states its own).",
     )
     batch_size: int = Field(64, ge=1, le=4096, description="Sentences embedded together.")
+    reading: ReadingConfig = ReadingConfig()
     mentions: MentionsConfig = MentionsConfig()
     events: EventsConfig = EventsConfig()
+    links: LinksConfig = LinksConfig()
     themes: ThemesConfig = ThemesConfig()
 
 
@@ -400,7 +452,7 @@ class RoleWeights(Section):
     reference: float = Field(
         0.25, ge=0, le=10, description="Named near the occurrence: 1; elsewhere in the episode: 0.5."
     )
-    event_coupling: float = Field(0.35, ge=0, le=10, description="Confidence of the strongest coupled plot event.")
+    event_coupling: float = Field(0.35, ge=0, le=10, description="Confidence of the strongest linked plot event.")
     recurrence: float = Field(
         0.15, ge=0, le=10, description="Shots the symbol appears in, saturating at recurrence_shots."
     )
@@ -420,7 +472,15 @@ class AlignConfig(Section):
         8.0,
         ge=0,
         le=600,
-        description="An occurrence couples to an event it overlaps, or that starts at most this long after it ends.",
+        description="An event this close to an occurrence but not linked to its symbol is listed in its evidence "
+        "as near, not linked (nearness in time never makes a catalyst).",
+    )
+    visual_focus_min_score: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="visual_focus link: during an event the symbol's mean presence score on screen reaches this "
+        "(it dominates the frame), and the symbol is named in the episode.",
     )
     prominence_seconds: float = Field(
         10.0, gt=0, le=3600, description="Screen time at which the prominence component saturates."

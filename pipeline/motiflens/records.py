@@ -327,6 +327,23 @@ class Mention:
         }
 
 
+LinkKind = Literal["same_line", "anaphora", "semantic", "visual_focus"]
+
+
+@dataclass(frozen=True)
+class EventLink:
+    """Why a plot event is tied to a symbol: the kind of link and the line that makes it (the line that names
+    the symbol: for anaphora the earlier line the pronoun points back to)."""
+
+    symbol_id: str
+    kind: LinkKind
+    segment_id: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"symbol_id": self.symbol_id, "kind": self.kind, "segment_id": self.segment_id, "text": self.text}
+
+
 @dataclass(frozen=True)
 class PlotEvent:
     """A typed story beat. `cue_scores` holds each cue's contribution; `cues` lists those that fired."""
@@ -341,6 +358,7 @@ class PlotEvent:
     text: str
     cue_scores: dict[str, float] = field(default_factory=dict)
     matched_terms: tuple[str, ...] = ()
+    links: tuple[EventLink, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.confidence <= 1:
@@ -360,6 +378,7 @@ class PlotEvent:
             "text": self.text,
             "cue_scores": {name: _round(value, 4) for name, value in sorted(self.cue_scores.items())},
             "matched_terms": list(self.matched_terms),
+            "links": [link.to_json() for link in self.links],
         }
 
 

@@ -91,7 +91,15 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _int("n_events", "Number of plot events."),
         _int("n_themes", "Number of theme scores."),
         _int("n_symbol_occurrences", "Number of symbol occurrences."),
-        _float("internalization_index", "Catalyst seconds over all symbol seconds; empty when no symbol occurs."),
+        _float(
+            "internalization_index",
+            "Catalyst share of symbol screen seconds; empty when no symbol was on screen (or the visual stream "
+            "did not run).",
+        ),
+        _float(
+            "dialogue_internalization",
+            "Catalyst share of the occurrences of named symbols; empty when no symbol is named.",
+        ),
         _string("config_hash", "Hash of the resolved config of the run."),
         _string("package_version", "MotifLens version that wrote the results."),
     ),
@@ -142,6 +150,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         *(_float(f"cue_{cue}", f"Score of the {cue} cue.") for cue in CUES),
         _string("segment_ids", "Transcript segments that triggered it, comma-separated."),
         _string("matched_terms", "Dialogue terms that matched, comma-separated."),
+        _string(
+            "linked_symbols",
+            "Symbols the event's dialogue links it to, as `symbol_id:kind` (same_line, anaphora, semantic), "
+            "comma-separated.",
+        ),
         _string("text", "Triggering line(s), joined by ` / `."),
     ),
     "segments": (
@@ -238,6 +251,7 @@ def _video_row(entry: Mapping[str, Any], document: Mapping[str, Any], run: Mappi
         "language": _dict(document.get("transcript")).get("language"),
         **{f"stream_{stream}": _dict(streams.get(stream)).get("status") for stream in STREAMS},
         "internalization_index": summary.get("internalization_index"),
+        "dialogue_internalization": summary.get("dialogue_internalization"),
         # A failed video has no timeline; it still ran under the run's config and version.
         "config_hash": provenance.get("config_hash", run.get("config_hash")),
         "package_version": provenance.get("package_version", run.get("package_version")),
@@ -282,6 +296,9 @@ def _event_rows(document: Mapping[str, Any]) -> Iterable[Row]:
             **{f"cue_{cue}": scores.get(cue) for cue in CUES},
             "segment_ids": _joined(event.get("segment_ids")),
             "matched_terms": _joined(event.get("matched_terms")),
+            "linked_symbols": _joined(
+                [f"{_dict(link).get('symbol_id')}:{_dict(link).get('kind')}" for link in _list(event.get("links"))]
+            ),
         }
 
 

@@ -412,8 +412,12 @@ def speech_records(segments: list[SpeechSegment], duration: float) -> list[Segme
                 language=segment.language,
                 text_en=segment.text_en,
                 words=segment.words,
-                # exp(mean token log-probability): the decoder's own certainty, in [0, 1]
-                extra={"confidence": round(min(1.0, math.exp(segment.avg_logprob)), 3)},
+                # exp(mean token log-probability): the decoder's own certainty, in [0, 1]; with the no-speech
+                # probability it tells the story stream which lines to doubt (story.reading)
+                extra={
+                    "confidence": round(min(1.0, math.exp(segment.avg_logprob)), 3),
+                    "no_speech_prob": round(segment.no_speech_prob, 3),
+                },
             )
         )
     return records

@@ -2,7 +2,10 @@
 
 Tasks use Label Studio's basic JSON format ({"data": ..., "predictions": [...]}) with the labeling config from
 `labelstudio_config()`; the pipeline's guess is a prediction, so annotators confirm or flip it. The verdicts come
-back from a Label Studio "JSON" export (not JSON-MIN) and feed `motiflens calibrate`.
+back from a Label Studio "JSON" export (not JSON-MIN) and feed `motiflens calibrate`. An optional role choice
+(decorative / referenced / catalyst, shown once the annotator answers `present`) makes the same export a gold
+standard of symbol roles for `motiflens evaluate` (`read_labelstudio_roles`). The pipeline's role is deliberately
+not given as a prediction, so annotators choose it themselves.
 """
 
 from __future__ import annotations
@@ -22,10 +25,14 @@ NOTE = "note"
 VIDEO = "video"
 PRESENT = "present"
 ABSENT = "absent"
+ROLE = "role"
+ROLES = ("decorative", "referenced", "catalyst")
 
 
 def labelstudio_config() -> str:
-    """The labeling config (XML) that matches the tasks: the video, the question, present/absent and a note."""
+    """The labeling config (XML) that matches the tasks: the video, the question, present/absent, the symbol's
+    role when present (optional: `motiflens calibrate` needs only the verdict) and a note."""
+    role_choices = "\n".join(f'    <Choice value="{role}"/>' for role in ROLES)
     return f"""<View>
   <Header value="Is the symbol on screen or named in the dialogue in this time range?"/>
   <Text name="question" value="$question" selectionEnabled="false"/>
@@ -35,6 +42,11 @@ def labelstudio_config() -> str:
     <Choice value="{PRESENT}"/>
     <Choice value="{ABSENT}"/>
   </Choices>
+  <Header value="If present: what does the symbol do in the story?"/>
+  <Choices name="{ROLE}" toName="{VIDEO}" choice="single-radio" showInline="true" visibleWhen="choice-selected"
+           whenTagName="{VERDICT}" whenChoiceValue="{PRESENT}">
+{role_choices}
+  </Choices>
   <TextArea name="{NOTE}" toName="{VIDEO}" placeholder="optional note" rows="2" maxSubmissions="1" editable="true"/>
 </View>
 """
@@ -43,6 +55,8 @@ def labelstudio_config() -> str:
 def _evidence_text(occurrence: Mapping[str, Any]) -> str:
     lines = []
     for evidence in occurrence.get("evidence") or []:
+        if evidence.get("kind") == ROLE:
+            continue  # the pipeline's role and its reasons: annotators who code the role must not see it
         text = evidence.get("text")
         lines.append(f"{evidence.get('kind', 'evidence')}: {text}" if text else str(evidence.get("kind", "")))
     return "\n".join(lines)
@@ -99,23 +113,63 @@ def _seconds(value: Any, where: str, field: str) -> float:
     return float(value)
 
 
-def _verdict(result: Any, where: str) -> bool:
-    """The present/absent answer in one annotation's result list, which must hold exactly one."""
+def _choices(result: Any, name: str, allowed: Sequence[str], where: str) -> list[str]:
+    """The answers of choice group `name` in one annotation's result list, each checked to be one of `allowed`."""
     if not isinstance(result, list):
         raise InputError(f"{where}: 'result' must be a list")
-    verdicts = []
+    answers = []
     for region in result:
         if not isinstance(region, Mapping):
             raise InputError(f"{where}: each result entry must be an object")
-        if region.get("from_name") != VERDICT:
+        if region.get("from_name") != name:
             continue
         choices = (region.get("value") or {}).get("choices") if isinstance(region.get("value"), Mapping) else None
-        if not isinstance(choices, list) or len(choices) != 1 or choices[0] not in (PRESENT, ABSENT):
-            raise InputError(f"{where}: the {VERDICT!r} result must hold exactly one of {PRESENT!r}/{ABSENT!r}")
-        verdicts.append(choices[0] == PRESENT)
+        if not isinstance(choices, list) or len(choices) != 1 or choices[0] not in allowed:
+            raise InputError(f"{where}: the {name!r} result must hold exactly one of {'/'.join(map(repr, allowed))}")
+        answers.append(choices[0])
+    return answers
+
+
+def _verdict(result: Any, where: str) -> bool:
+    """The present/absent answer in one annotation's result list, which must hold exactly one."""
+    verdicts = _choices(result, VERDICT, (PRESENT, ABSENT), where)
     if len(verdicts) != 1:
         raise InputError(f"{where}: expected one {VERDICT!r} choice ({PRESENT!r} or {ABSENT!r}), found {len(verdicts)}")
-    return verdicts[0]
+    return verdicts[0] == PRESENT
+
+
+def _role(result: Any, where: str) -> str | None:
+    """The role answer in one annotation's result list: None when the annotator chose none."""
+    roles = _choices(result, ROLE, ROLES, where)
+    if len(roles) > 1:
+        raise InputError(f"{where}: expected at most one {ROLE!r} choice, found {len(roles)}")
+    return roles[0] if roles else None
+
+
+def _read_tasks(path: Path) -> list[Any]:
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: not a readable Label Studio JSON export: {error}") from error
+    if not isinstance(tasks, list):
+        raise InputError(f"{path}: a Label Studio JSON export is a list of tasks (JSON-MIN and CSV are not read)")
+    return tasks
+
+
+def _task_fields(task: Any, where: str) -> tuple[Mapping[str, Any], float, float, list[Any]]:
+    """A task's data (with video_id and symbol_id checked), its start and end, and its annotations."""
+    if not isinstance(task, Mapping) or not isinstance(task.get("data"), Mapping):
+        raise InputError(f"{where}: a task must be an object with a 'data' object")
+    data = task["data"]
+    for field in ("video_id", "symbol_id"):
+        if not isinstance(data.get(field), str) or not data[field]:
+            raise InputError(f"{where}: data.{field} is missing; was this task made by MotifLens?")
+    start = _seconds(data.get("start_seconds"), where, "start_seconds")
+    end = _seconds(data.get("end_seconds"), where, "end_seconds")
+    annotations = task.get("annotations", [])
+    if not isinstance(annotations, list):
+        raise InputError(f"{where}: 'annotations' must be a list")
+    return data, start, end, annotations
 
 
 def read_labelstudio_export(path: Path) -> list[dict[str, Any]]:
@@ -124,26 +178,10 @@ def read_labelstudio_export(path: Path) -> list[dict[str, Any]]:
     One row per submitted annotation, so several annotators give several rows. Tasks nobody annotated and
     cancelled (skipped) annotations give none; anything malformed raises InputError naming the task index.
     """
-    try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: not a readable Label Studio JSON export: {error}") from error
-    if not isinstance(tasks, list):
-        raise InputError(f"{path}: a Label Studio JSON export is a list of tasks (JSON-MIN and CSV are not read)")
     rows = []
-    for index, task in enumerate(tasks):
+    for index, task in enumerate(_read_tasks(path)):
         where = f"{path}: task {index}"
-        if not isinstance(task, Mapping) or not isinstance(task.get("data"), Mapping):
-            raise InputError(f"{where}: a task must be an object with a 'data' object")
-        data = task["data"]
-        for field in ("video_id", "symbol_id"):
-            if not isinstance(data.get(field), str) or not data[field]:
-                raise InputError(f"{where}: data.{field} is missing; was this task made by MotifLens?")
-        start = _seconds(data.get("start_seconds"), where, "start_seconds")
-        end = _seconds(data.get("end_seconds"), where, "end_seconds")
-        annotations = task.get("annotations", [])
-        if not isinstance(annotations, list):
-            raise InputError(f"{where}: 'annotations' must be a list")
+        data, start, end, annotations = _task_fields(task, where)
         for number, annotation in enumerate(annotations):
             annotation_where = f"{where}, annotation {number}"
             if not isinstance(annotation, Mapping):
@@ -161,3 +199,54 @@ def read_labelstudio_export(path: Path) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def read_labelstudio_roles(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Gold symbol roles from a Label Studio JSON export of MotifLens tasks, and what the export held.
+
+    Rows {video_id, symbol_id, start_seconds, end_seconds, role, task}: one per task whose (adjudicated) answer
+    is `present` with a role. Several submitted annotations of a task must agree on verdict and role, unless
+    one is marked ground truth in Label Studio, which then decides; otherwise InputError names the task.
+    The summary counts tasks, annotated tasks, tasks judged absent, tasks present without a role, and lists
+    the videos with at least one annotated task (the videos that were coded).
+    """
+    rows: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"tasks": 0, "annotated": 0, "absent": 0, "present_without_role": 0, "videos": []}
+    videos: dict[str, None] = {}
+    tasks = _read_tasks(path)
+    summary["tasks"] = len(tasks)
+    for index, task in enumerate(tasks):
+        where = f"{path}: task {index}"
+        data, start, end, annotations = _task_fields(task, where)
+        answers: list[tuple[bool, str | None, bool]] = []
+        for number, annotation in enumerate(annotations):
+            annotation_where = f"{where}, annotation {number}"
+            if not isinstance(annotation, Mapping):
+                raise InputError(f"{annotation_where}: must be an object")
+            if annotation.get("was_cancelled"):
+                continue
+            result = annotation.get("result")
+            present, role = _verdict(result, annotation_where), _role(result, annotation_where)
+            # A role picked before the verdict was flipped to absent stays in the result, hidden: drop it.
+            answers.append((present, role if present else None, bool(annotation.get("ground_truth"))))
+        if not answers:
+            continue
+        summary["annotated"] += 1
+        videos[data["video_id"]] = None
+        decisive = [answer for answer in answers if answer[2]] or answers
+        distinct = sorted({(present, role) for present, role, _ in decisive}, key=str)
+        if len(distinct) > 1:
+            said = "; ".join(f"{PRESENT if present else ABSENT}{f' {role}' if role else ''}"
+                             for present, role in distinct)
+            raise InputError(f"{where}: its annotations disagree ({said}); adjudicate them by marking one as "
+                             "ground truth in Label Studio, or export one annotator's annotations")
+        present, role = distinct[0]
+        if not present:
+            summary["absent"] += 1
+        elif role is None:
+            summary["present_without_role"] += 1
+        else:
+            rows.append({"video_id": data["video_id"], "symbol_id": data["symbol_id"], "start_seconds": start,
+                         "end_seconds": end, "role": role, "task": index})
+    summary["videos"] = list(videos)
+    return rows, summary

@@ -85,12 +85,15 @@ def _summary_box(document: Mapping[str, Any]) -> str:
     summary = document.get("summary") or {}
     transcript = document.get("transcript") or {}
     index = summary.get("internalization_index")
-    index_text = _number(index) if index is not None else "n/a (no symbol occurrences)"
+    index_text = _number(index) if index is not None else "n/a (no symbol on screen)"
+    dialogue = summary.get("dialogue_internalization")
+    dialogue_text = _number(dialogue) if dialogue is not None else "n/a (no symbol named)"
     facts = [
         ("Duration", _clock(video.get("duration_seconds"))),
         ("Frame", f"{video.get('width', '?')}×{video.get('height', '?')} {video.get('orientation', '')}".strip()),
         ("Language", str(transcript.get("language") or "unknown")),
         ("Internalization index", index_text),
+        ("Dialogue internalization", dialogue_text),
     ]
     fact_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
     parts = [

@@ -29,6 +29,7 @@ class StoryStage(Stage):
         self.taxonomy: Taxonomy | None = None
         self.files: Any = None
         self.definitions: dict[str, Any] = {}
+        self.dev_lines: Any = None
         self.mentions: Any = None
         self.events: Any = None
         self.themes: Any = None
@@ -38,6 +39,7 @@ class StoryStage(Stage):
         if not self.settings.enabled:
             return
         from ..story.definitions import load_builtin, load_definitions
+        from ..story.devset import load_event_lines
         from ..story.text_model import resolve_text_model
 
         self.taxonomy = load_taxonomy(taxonomy_paths(self.config.visual.builtin_taxonomy, self.config.visual.taxonomy))
@@ -46,12 +48,14 @@ class StoryStage(Stage):
             ("themes", self.settings.themes.definitions),
         ):
             self.definitions[kind] = load_definitions(custom, kind) if custom is not None else load_builtin(kind)
+        self.dev_lines = load_event_lines(self.settings.events.dev_set)
         self.files = resolve_text_model(self.settings)
 
     def open(self) -> None:
         if not self.settings.enabled:
             return
         from ..story.classifier import PrototypeClassifier
+        from ..story.eventmodel import EventClassifier
         from ..story.events import EventDetector
         from ..story.mentions import MentionFinder
         from ..story.text_model import TextEncoder
@@ -63,15 +67,15 @@ class StoryStage(Stage):
         zh_chars = self.settings.mentions.min_zh_term_chars
         events, themes = self.settings.events, self.settings.themes
         self.mentions = MentionFinder(self.taxonomy, self.settings.mentions, encoder)
-        self.events = EventDetector(
-            PrototypeClassifier(self.definitions["events"], encoder, events.keyword_confidence, zh_chars), events
+        classifier = EventClassifier(
+            self.definitions["events"], encoder, self.dev_lines, events.min_confidence, zh_chars
         )
+        self.events = EventDetector(classifier, events)
         self.themes = ThemeScorer(
             PrototypeClassifier(self.definitions["themes"], encoder, themes.keyword_confidence, zh_chars), themes
         )
-
         self.calibration = {
-            "events_calibration": self.events.classifier.calibration_report(),
+            "events_model": classifier.report(),
             "themes_calibration": self.themes.classifier.calibration_report(),
         }
 
@@ -85,6 +89,8 @@ class StoryStage(Stage):
         for kind, definitions in sorted(self.definitions.items()):
             entry[f"{kind}_version"] = definitions.version
             entry[f"{kind}_hash"] = definitions.hash
+        if self.dev_lines is not None:
+            entry["event_dev_set_hash"] = self.dev_lines.hash
         return {"text": entry}
 
     def fingerprint(self) -> dict[str, Any]:
@@ -92,7 +98,8 @@ class StoryStage(Stage):
         return {**self.models(), "taxonomy": taxonomy}
 
     def info(self) -> dict[str, Any]:
-        """The thresholds calibrated on the definitions, so a reader can check every confidence."""
+        """The event model fitted on the dev set and the theme calibration, so a reader can check every
+        confidence."""
         return self.calibration
 
     def process(self, work: VideoWork) -> None:
@@ -100,10 +107,18 @@ class StoryStage(Stage):
             work.streams["story"] = StreamStatus("skipped", "story.enabled is false")
             return
         from ..story.cues import audio_peaks, cut_rate_bursts
-        from ..story.units import dialogue_units
+        from ..story.links import link_events, scene_breaks
+        from ..story.units import ReadingRules, dialogue_units, episode_languages
 
         segments = work.transcript.segments if work.transcript is not None else ()
-        units = dialogue_units(segments)
+        main_language = work.transcript.language if work.transcript is not None else None
+        reading = self.settings.reading
+        rules = ReadingRules(
+            min_speech_confidence=reading.min_speech_confidence,
+            max_no_speech_probability=reading.max_no_speech_probability,
+            episode_languages=episode_languages(segments, main_language, self.config.asr.languages),
+        )
+        units = dialogue_units(segments, rules)
         cues = []
         settings = self.settings.events
         if settings.audio and work.audio is not None and not work.audio.silent:
@@ -126,10 +141,12 @@ class StoryStage(Stage):
                 )
             )
         work.mentions = self.mentions.find(units)
-        work.events = self.events.detect(units, cues)
-        work.themes = self.themes.score(units)
+        breaks = scene_breaks(units, work.shots, self.settings.links.scene_pause_seconds)
+        work.events = link_events(self.events.detect(units, cues), units, work.mentions, breaks, self.settings.links)
+        work.themes = self.themes.score([unit for unit in units if unit.reliable])
         work.stats["story"] = {
             "sentences": len(units),
+            "doubted_sentences": sum(1 for unit in units if not unit.reliable),
             "mentions": len(work.mentions),
             "events": len(work.events),
             "themes": len(work.themes),

@@ -1,20 +1,19 @@
 """Alignment: the narrative role of every symbol occurrence, its weight, and the evidence for both.
 
 Rules (windows and weights in AlignConfig):
-- referenced: the symbol is named in dialogue within `reference_window_seconds` of the occurrence, or
-  anywhere in the episode (weaker: the reference component is 1 near, 0.5 elsewhere).
-- catalyst: referenced, and coupled to a plot event: the event overlaps the occurrence, or starts within
-  `event_window_seconds` after it ends, or the event's own dialogue names the symbol (and the event lies
-  within `event_window_seconds` of the occurrence, either side).
-- decorative: everything else. An occurrence that is never named stays decorative even if an event
-  overlaps it: being on screen during a beat does not make a symbol drive it; the overlap still raises
-  its event-coupling component and is listed in its evidence.
+- catalyst: the symbol is *linked* to a plot event: the event's dialogue names it (same_line), points back
+  at it (anaphora), is about it (semantic) — see story/links.py — or the symbol dominates the frame during
+  the event and is named in the episode (visual_focus: mean presence score >= `visual_focus_min_score`).
+  A link goes to the symbol's occurrences within `event_window_seconds` of the event, else to the nearest one.
+- referenced: named in dialogue (near the occurrence, or anywhere in the episode) and linked to nothing.
+  An event that is merely near in time is listed in the evidence as "near, not linked".
+- decorative: shown, never named, linked to nothing.
 A symbol that is named but has no visual occurrence gets dialogue occurrences, one per cluster of mentions.
 
 narrative_weight = sum(weight_i x component_i) / sum(weight_i) with components in [0, 1]: prominence
-(mean score x share of prominence_seconds; 0 for dialogue occurrences), reference, event_coupling (the
-strongest coupled event's confidence) and recurrence (shots the symbol appears in, saturating at
-recurrence_shots).
+(mean score x share of prominence_seconds; 0 for dialogue occurrences), reference (1 named near, 0.5
+elsewhere), event_coupling (the strongest linked event's confidence) and recurrence (shots the symbol
+appears in, saturating at recurrence_shots).
 """
 
 from __future__ import annotations
@@ -72,15 +71,31 @@ def dialogue_occurrences(
 
 
 @dataclass(frozen=True)
-class Coupling:
+class Link:
+    """A plot event linked to a symbol, and how."""
+
     event: PlotEvent
-    reason: str
+    kind: str
+    text: str
+
+    def describe(self) -> str:
+        how = {
+            "same_line": "its line names the symbol",
+            "anaphora": "its line points back to the symbol",
+            "semantic": "its line is about the symbol",
+            "visual_focus": "the symbol fills the frame during it",
+        }[self.kind]
+        return f"{self.event.id} ({self.event.type}) by {self.kind}: {how}"
 
 
 def _shots_touched(spans: Sequence[tuple[float, float]], shots: Sequence[Shot]) -> list[int]:
     return sorted(
         {shot.index for shot in shots for start, end in spans if start < shot.end_seconds and end > shot.start_seconds}
     )
+
+
+def _occurrence_gap(occurrence: SymbolOccurrence, event: PlotEvent) -> float:
+    return gap(occurrence.start_seconds, occurrence.end_seconds, event.start_seconds, event.end_seconds)
 
 
 class RoleAssigner:
@@ -94,23 +109,31 @@ class RoleAssigner:
             "recurrence": weights.recurrence,
         }
 
-    def couplings(self, occurrence: SymbolOccurrence, events: Sequence[PlotEvent], naming: set[str]) -> list[Coupling]:
+    def links(
+        self, occurrences: Sequence[SymbolOccurrence], events: Sequence[PlotEvent], named: set[str]
+    ) -> dict[int, list[Link]]:
+        """Links per occurrence (by position): dialogue links of the events, and visual focus."""
+        found: dict[int, list[Link]] = {}
         window = self.settings.event_window_seconds
-        found = []
         for event in events:
-            start, end = occurrence.start_seconds, occurrence.end_seconds
-            names_it = bool(naming & set(event.segment_ids))
-            if event.start_seconds < end and event.end_seconds > start:
-                reason = "overlaps the occurrence"
-            elif end <= event.start_seconds <= end + window:
-                reason = f"starts {event.start_seconds - end:.1f} s after the occurrence ends"
-            elif names_it and gap(start, end, event.start_seconds, event.end_seconds) <= window:
-                reason = "its dialogue names the symbol"
-            else:
-                continue
-            if names_it and "names" not in reason:
-                reason += "; its dialogue names the symbol"
-            found.append(Coupling(event, reason))
+            for link in event.links:
+                candidates = [i for i, o in enumerate(occurrences) if o.symbol_id == link.symbol_id]
+                if not candidates:
+                    continue
+                close = [i for i in candidates if _occurrence_gap(occurrences[i], event) <= window]
+                nearest = min(candidates, key=lambda i: (_occurrence_gap(occurrences[i], event), i))
+                for index in close or [nearest]:
+                    found.setdefault(index, []).append(Link(event, link.kind, link.text))
+            for index, occurrence in enumerate(occurrences):
+                if (
+                    occurrence.origin == "visual"
+                    and occurrence.symbol_id in named
+                    and occurrence.mean_score >= self.settings.visual_focus_min_score
+                    and occurrence.start_seconds < event.end_seconds
+                    and occurrence.end_seconds > event.start_seconds
+                    and not any(link.event is event for link in found.get(index, []))
+                ):
+                    found.setdefault(index, []).append(Link(event, "visual_focus", ""))
         return found
 
     def assign(
@@ -129,14 +152,16 @@ class RoleAssigner:
         spans: dict[str, list[tuple[float, float]]] = {}
         for occurrence in everything:
             spans.setdefault(occurrence.symbol_id, []).append((occurrence.start_seconds, occurrence.end_seconds))
+        links = self.links(everything, events, {m.symbol_id for m in mentions})
         assigned = [
             self._one(
                 o,
                 [m for m in mentions if m.symbol_id == o.symbol_id],
+                links.get(index, []),
                 events,
                 _shots_touched(spans[o.symbol_id], shots),
             )
-            for o in everything
+            for index, o in enumerate(everything)
         ]
         # Stable: visual occurrences keep the visual stream's order (time, then taxonomy order).
         return sorted(assigned, key=lambda o: o.start_seconds)
@@ -145,6 +170,7 @@ class RoleAssigner:
         self,
         occurrence: SymbolOccurrence,
         mentions: Sequence[Mention],
+        links: Sequence[Link],
         events: Sequence[PlotEvent],
         shot_ids: list[int],
     ) -> SymbolOccurrence:
@@ -153,22 +179,27 @@ class RoleAssigner:
         distance = {id(m): gap(start, end, m.start_seconds, m.end_seconds) for m in mentions}
         near = [m for m in mentions if distance[id(m)] <= settings.reference_window_seconds]
         far = sorted((m for m in mentions if m not in near), key=lambda m: (distance[id(m)], m.start_seconds))
-        couplings = self.couplings(occurrence, events, {m.segment_id for m in mentions})
-        referenced = bool(mentions)
-        role = "catalyst" if referenced and couplings else "referenced" if referenced else "decorative"
+        linked_events = {id(link.event) for link in links}
+        nearby = [
+            e
+            for e in events
+            if id(e) not in linked_events
+            and gap(start, end, e.start_seconds, e.end_seconds) <= settings.event_window_seconds
+        ]
+        role = "catalyst" if links else "referenced" if mentions else "decorative"
 
         components = {
             "prominence": 0.0
             if occurrence.origin == "dialogue"
             else min(1.0, occurrence.mean_score * min(1.0, occurrence.duration_seconds / settings.prominence_seconds)),
             "reference": 1.0 if near else 0.5 if far else 0.0,
-            "event_coupling": max((c.event.confidence for c in couplings), default=0.0),
+            "event_coupling": max((link.event.confidence for link in links), default=0.0),
             "recurrence": min(1.0, max(0, len(shot_ids) - 1) / (settings.recurrence_shots - 1)),
         }
         total = sum(self.weights.values())
         weight = sum(self.weights[name] * value for name, value in components.items()) / total if total else 0.0
 
-        evidence = [Evidence("role", start, end, text=self._explain(role, near, far, couplings))]
+        evidence = [Evidence("role", start, end, text=self._explain(role, near, far, links, nearby))]
         evidence.extend(item for item in occurrence.evidence if item.kind == "visual")
         evidence.extend(Evidence("mention", m.start_seconds, m.end_seconds, m.segment_id, m.text) for m in near)
         evidence.extend(
@@ -178,12 +209,24 @@ class RoleAssigner:
         evidence.extend(
             Evidence(
                 "event",
-                c.event.start_seconds,
-                c.event.end_seconds,
-                c.event.id,
-                f"{c.event.type} ({c.event.confidence:.2f}), {c.reason}: {c.event.text}",
+                link.event.start_seconds,
+                link.event.end_seconds,
+                link.event.id,
+                f"{link.event.type} ({link.event.confidence:.2f}), linked by {link.kind}"
+                + (f' via "{link.text}"' if link.kind == "anaphora" else "")
+                + f": {link.event.text}",
             )
-            for c in couplings
+            for link in links
+        )
+        evidence.extend(
+            Evidence(
+                "near_event",
+                e.start_seconds,
+                e.end_seconds,
+                e.id,
+                f"{e.type} ({e.confidence:.2f}), near, not linked: {e.text}",
+            )
+            for e in nearby
         )
         if len(shot_ids) > 1:
             evidence.append(
@@ -198,41 +241,51 @@ class RoleAssigner:
         )
 
     @staticmethod
-    def _explain(role: str, near: Sequence[Mention], far: Sequence[Mention], couplings: Sequence[Coupling]) -> str:
+    def _explain(
+        role: str,
+        near: Sequence[Mention],
+        far: Sequence[Mention],
+        links: Sequence[Link],
+        nearby: Sequence[PlotEvent],
+    ) -> str:
         named = near or far
-        if not named:
-            reason = "never named in the dialogue"
-            if couplings:
-                reason += (
-                    f"; on screen during {', '.join(c.event.id for c in couplings)} but not named, so not a catalyst"
-                )
-            return f"decorative: {reason}"
-        first = named[0]
-        where = "near the occurrence" if near else "elsewhere in the episode"
-        reason = f'named {where} at {first.start_seconds:.1f} s ({first.segment_id}: "{first.text}")'
+        unlinked = f"; {', '.join(e.id for e in nearby)} near in time but not linked" if nearby else ""
+        if not named and not links:
+            return f"decorative: never named in the dialogue, linked to no plot event{unlinked}"
+        parts = []
+        if named:
+            first = named[0]
+            where = "near the occurrence" if near else "elsewhere in the episode"
+            parts.append(f'named {where} at {first.start_seconds:.1f} s ({first.segment_id}: "{first.text}")')
         if role == "catalyst":
-            strongest = max(couplings, key=lambda c: c.event.confidence)
-            reason += f"; coupled to {strongest.event.id} ({strongest.event.type}), which {strongest.reason}"
+            strongest = max(links, key=lambda link: (link.event.confidence, -link.event.start_seconds))
+            parts.append(f"linked to {strongest.describe()}")
         else:
-            reason += "; coupled to no plot event"
-        return f"{role}: {reason}"
+            parts.append("linked to no plot event")
+        return f"{role}: {'; '.join(parts)}{unlinked}"
 
 
 def summarize(
     occurrences: Sequence[SymbolOccurrence], events: Sequence[PlotEvent], themes: Sequence[ThemeScore]
 ) -> dict[str, Any]:
     """Screen seconds (visual occurrences), symbol seconds (all), seconds per role, the internalization
-    index (catalyst share of symbol seconds), and counts of events and themes."""
+    index (catalyst share of symbol *screen* seconds; null when nothing was on screen), the dialogue
+    internalization (catalyst share of the occurrences of named symbols; null when none is named), and
+    counts of events and themes."""
     screen: dict[str, float] = {}
     symbol: dict[str, float] = {}
     roles = {"decorative": 0.0, "referenced": 0.0, "catalyst": 0.0}
+    screen_catalyst = 0.0
     for occurrence in occurrences:
         seconds = occurrence.duration_seconds
         symbol[occurrence.symbol_id] = symbol.get(occurrence.symbol_id, 0.0) + seconds
         if occurrence.origin == "visual":
             screen[occurrence.symbol_id] = screen.get(occurrence.symbol_id, 0.0) + seconds
+            if occurrence.role == "catalyst":
+                screen_catalyst += seconds
         roles[occurrence.role] += seconds
-    total = sum(roles.values())
+    screen_total = sum(screen.values())
+    named = [o for o in occurrences if o.role != "decorative"]
     counts: dict[str, int] = {}
     for event in events:
         counts[event.type] = counts.get(event.type, 0) + 1
@@ -243,7 +296,10 @@ def summarize(
         "symbol_screen_seconds": {key: round(value, 3) for key, value in sorted(screen.items())},
         "symbol_seconds": {key: round(value, 3) for key, value in sorted(symbol.items())},
         "role_seconds": {key: round(value, 3) for key, value in roles.items()},
-        "internalization_index": round(roles["catalyst"] / total, 4) if total > 0 else None,
+        "internalization_index": round(screen_catalyst / screen_total, 4) if screen_total > 0 else None,
+        "dialogue_internalization": (
+            round(sum(1 for o in named if o.role == "catalyst") / len(named), 4) if named else None
+        ),
         "event_counts": dict(sorted(counts.items())),
         "theme_counts": dict(sorted(theme_counts.items())),
     }

@@ -113,12 +113,22 @@ class _Cues(_Strict):
     zh: Annotated[tuple[_ZhCue, ...], AfterValidator(_distinct)]
 
 
+class _CounterExamples(_Strict):
+    en: Annotated[tuple[_Line, ...], AfterValidator(_distinct)] = ()
+    zh: Annotated[tuple[_Line, ...], AfterValidator(_distinct)] = ()
+
+
 class _Label(_Strict):
     id: str = Field(pattern=_ID_PATTERN)
     label: str = Field(min_length=1)
     description: str = Field(min_length=1)
     prototypes: _PrototypeLines
     cues: _Cues
+    #: Lines that look like the label on the surface but are not it (a refused apology for reconciliation).
+    counter_examples: _CounterExamples = _CounterExamples()
+    #: Events only: a negated cue means the act did not happen; a refusing reply means it was turned down.
+    negatable: bool = False
+    needs_acceptance: bool = False
 
 
 class _Header(_Strict):
@@ -150,6 +160,10 @@ class LabelDefinition:
     prototypes_zh: tuple[str, ...]
     cues_en: tuple[str, ...]
     cues_zh: tuple[str, ...]
+    counter_en: tuple[str, ...] = ()
+    counter_zh: tuple[str, ...] = ()
+    negatable: bool = False
+    needs_acceptance: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,9 @@ class Definitions:
                     "id": label.id,
                     "prototypes": {"en": list(label.prototypes_en), "zh": list(label.prototypes_zh)},
                     "cues": {"en": list(label.cues_en), "zh": list(label.cues_zh)},
+                    "counter_examples": {"en": list(label.counter_en), "zh": list(label.counter_zh)},
+                    "negatable": label.negatable,
+                    "needs_acceptance": label.needs_acceptance,
                 }
                 for label in self.labels
             ],
@@ -251,11 +268,12 @@ def _check_overlaps(where: str, key: str, labels: tuple[_Label, ...], neutral: _
     for language in ("en", "zh"):
         owner: dict[str, str] = {}
         negatives = set(getattr(neutral, language))
+        negatives |= {line for label in labels for line in getattr(label.counter_examples, language)}
         for position, label in enumerate(labels):
             for line in getattr(label.prototypes, language):
                 dotted = f"{key}.{position}.prototypes.{language}"
                 if line in negatives:
-                    raise ConfigError(f"{where}: {dotted}: {line!r} is also a neutral line")
+                    raise ConfigError(f"{where}: {dotted}: {line!r} is also a neutral line or counter-example")
                 if line in owner:
                     raise ConfigError(f"{where}: {dotted}: {line!r} is also a prototype of {owner[line]!r}")
                 owner[line] = label.id
@@ -292,6 +310,10 @@ def load_definitions(path: Path, kind: Kind) -> Definitions:
                 prototypes_zh=label.prototypes.zh,
                 cues_en=label.cues.en,
                 cues_zh=label.cues.zh,
+                counter_en=label.counter_examples.en,
+                counter_zh=label.counter_examples.zh,
+                negatable=label.negatable,
+                needs_acceptance=label.needs_acceptance,
             )
             for label in labels
         ),

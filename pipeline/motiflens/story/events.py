@@ -1,5 +1,6 @@
-"""Plot events: dialogue sentences labelled with a beat type, merged across speech and subtitles,
-then strengthened (and their start moved) by audio peaks and cut-rate bursts nearby."""
+"""Plot events: dialogue lines typed by the dev-set-fitted event model (with the reply as context), merged
+when one beat spans neighbouring lines, then strengthened (and their start moved) by audio peaks and
+cut-rate bursts nearby. Lines whose recognition is doubted raise no event (units.ReadingRules)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 
 from ..config import EventsConfig
 from ..records import PlotEvent
-from .classifier import LabelScore, PrototypeClassifier
 from .cues import Cue
+from .eventmodel import EventClassifier, LineInput, TypeScore
 from .units import DialogueUnit
 
 
@@ -18,23 +19,18 @@ class Detection:
     """One sentence carrying one beat type."""
 
     unit: DialogueUnit
-    score: LabelScore
+    score: TypeScore
 
 
-def line_detections(
-    units: Sequence[DialogueUnit], scores: Sequence[Sequence[LabelScore]], settings: EventsConfig
-) -> list[Detection]:
-    found = []
-    for unit, row in zip(units, scores, strict=True):
-        ranked = sorted(row, key=lambda s: (-s.confidence, s.label))
-        found.extend(
-            Detection(unit, s) for s in ranked[: settings.max_types_per_line] if s.confidence >= settings.min_confidence
-        )
+def replies(units: Sequence[DialogueUnit], max_gap_seconds: float) -> list[str | None]:
+    """The line that answers each unit: the next line of another segment (the other side of the exchange; the
+    sentences of one segment are one turn), when it starts within the gap."""
+    found: list[str | None] = []
+    for index, unit in enumerate(units):
+        following = next((u for u in units[index + 1 :] if u.segment_id != unit.segment_id), None)
+        close = following is not None and following.start_seconds - unit.end_seconds <= max_gap_seconds
+        found.append(following.text if close and following is not None else None)
     return found
-
-
-def _unique(items: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
 
 
 def merge_detections(detections: Sequence[Detection], merge_gap_seconds: float) -> list[list[Detection]]:
@@ -52,6 +48,10 @@ def merge_detections(detections: Sequence[Detection], merge_gap_seconds: float) 
         else:
             groups.append([detection])
     return groups
+
+
+def _unique(items: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 def _boost(confidence: float, boost: float, strength: float) -> float:
@@ -76,7 +76,7 @@ def build_event(group: Sequence[Detection], cues: Sequence[Cue], settings: Event
         confidence = _boost(confidence, boosts[kind], strongest.strength)
         # A sting or a burst of cuts just before the line is where the beat begins.
         start = min(start, max(0.0, min(cue.start_seconds for cue in near)))
-    texts = _unique([d.unit.text for d in sorted(group, key=lambda d: (d.unit.start_seconds, d.unit.source))])
+    ordered = sorted(group, key=lambda d: (d.unit.start_seconds, d.unit.source))
     return PlotEvent(
         id="",
         type=group[0].score.label,
@@ -84,24 +84,34 @@ def build_event(group: Sequence[Detection], cues: Sequence[Cue], settings: Event
         end_seconds=end,
         confidence=min(1.0, confidence),
         cues=tuple(fired),  # type: ignore[arg-type]
-        segment_ids=_unique([d.unit.segment_id for d in sorted(group, key=lambda d: d.unit.start_seconds)]),
-        text=" / ".join(texts),
+        segment_ids=_unique([segment_id for d in ordered for segment_id in d.unit.segment_ids]),
+        text=" / ".join(_unique([d.unit.text for d in ordered])),
         cue_scores=cue_scores,
         matched_terms=tuple(sorted({term for d in group for term in d.score.terms})),
     )
 
 
 class EventDetector:
-    def __init__(self, classifier: PrototypeClassifier, settings: EventsConfig) -> None:
+    def __init__(self, classifier: EventClassifier, settings: EventsConfig) -> None:
         self.classifier = classifier
         self.settings = settings
 
-    def detect(self, units: Sequence[DialogueUnit], cues: Sequence[Cue]) -> list[PlotEvent]:
-        detections = line_detections(units, self.classifier.score(units), self.settings)
-        events = [
-            build_event(group, cues, self.settings)
-            for group in merge_detections(detections, self.settings.merge_gap_seconds)
+    def detections(self, units: Sequence[DialogueUnit]) -> list[Detection]:
+        """Reliable lines whose most likely type reaches the threshold, judged with their reply."""
+        answers = replies(units, self.settings.reply_gap_seconds)
+        lines = [
+            LineInput(unit.text, unit.language, unit.text_en, reply) for unit, reply in zip(units, answers, strict=True)
         ]
+        scores = self.classifier.score(lines)
+        return [
+            Detection(unit, score)
+            for unit, score in zip(units, scores, strict=True)
+            if unit.reliable and self.classifier.is_event(score)
+        ]
+
+    def detect(self, units: Sequence[DialogueUnit], cues: Sequence[Cue]) -> list[PlotEvent]:
+        groups = merge_detections(self.detections(units), self.settings.merge_gap_seconds)
+        events = [build_event(group, cues, self.settings) for group in groups]
         events.sort(key=lambda event: (event.start_seconds, event.type))
         return [
             PlotEvent(**{**event.__dict__, "id": f"event-{index:04d}"}) for index, event in enumerate(events, start=1)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..config import MentionsConfig
+from ..dialogue.text import has_cjk
 from ..records import Mention
 from ..taxonomy import Taxonomy
 from .lexicon import TermHit, TermMatcher
@@ -15,16 +16,20 @@ from .text_model import TextEncoder
 from .units import DialogueUnit
 
 
-def symbol_texts(taxonomy: Taxonomy) -> list[str]:
-    """What a sentence is compared with: the symbol's label and its description, as one text."""
-    return [f"{symbol.label}. {symbol.description}" for symbol in taxonomy.symbols]
+def symbol_texts(taxonomy: Taxonomy) -> list[list[str]]:
+    """What a sentence is compared with, per symbol: its English label and description, and its Chinese name
+    with its Chinese dialogue terms (a multilingual encoder compares a Chinese line with both)."""
+    return [
+        [f"{symbol.label}. {symbol.description}", "、".join(dict.fromkeys((symbol.zh, *symbol.dialogue_terms.zh)))]
+        for symbol in taxonomy.symbols
+    ]
 
 
 class MentionFinder:
     def __init__(self, taxonomy: Taxonomy, settings: MentionsConfig, encoder: TextEncoder | None) -> None:
         self.taxonomy = taxonomy
         self.settings = settings
-        self.encoder = encoder if settings.semantic and encoder is not None and encoder.understands("en") else None
+        self.encoder = encoder if settings.semantic and encoder is not None else None
         self.matchers = {
             symbol.id: TermMatcher(
                 symbol.dialogue_terms.en,
@@ -33,7 +38,13 @@ class MentionFinder:
             )
             for symbol in taxonomy.symbols
         }
-        self.descriptions = self.encoder.encode(symbol_texts(taxonomy)) if self.encoder is not None else None
+        self.descriptions: list[np.ndarray] = []
+        if self.encoder is not None:
+            understood = [
+                [text for text in texts if self.encoder.understands("zh" if has_cjk(text) else "en")]
+                for texts in symbol_texts(taxonomy)
+            ]
+            self.descriptions = [self.encoder.encode(texts) for texts in understood]
 
     def _hits(self, text: str) -> dict[str, list[TermHit]]:
         """Each symbol's hits in one text, without hits inside a longer hit of another symbol
@@ -87,21 +98,31 @@ class MentionFinder:
             language=unit.language,
         )
 
+    def _reading(self, unit: DialogueUnit) -> str | None:
+        """The line as the encoder can read it: in its own language, else its English row."""
+        if self.encoder is None:
+            return None
+        if self.encoder.understands(unit.language):
+            return unit.text
+        return unit.english if self.encoder.understands("en") else None
+
     def find(self, units: Sequence[DialogueUnit]) -> list[Mention]:
         mentions: list[Mention] = []
         keyword = [self._keyword(unit) if self.settings.keywords else [] for unit in units]
         for found in keyword:
             mentions.extend(found)
-        if self.encoder is not None and self.descriptions is not None:
-            english = [unit.english for unit in units]
-            texts = [text for text in english if text]
+        if self.encoder is not None and self.descriptions:
+            readings = [self._reading(unit) for unit in units]
+            texts = [text for text in readings if text]
             vectors = dict(zip(texts, self.encoder.encode(texts), strict=True)) if texts else {}
-            for unit, text, named in zip(units, english, keyword, strict=True):
+            for unit, text, named in zip(units, readings, keyword, strict=True):
                 # A sentence that names a symbol outright is not also matched by meaning; otherwise only
                 # its closest symbol can be meant (descriptions of related symbols overlap).
                 if not text or named:
                     continue
-                similarities = self.descriptions @ vectors[text]
+                similarities = np.array(
+                    [float((rows @ vectors[text]).max()) if len(rows) else -1.0 for rows in self.descriptions]
+                )
                 best = int(np.argmax(similarities))
                 if similarities[best] >= self.settings.semantic_threshold:
                     symbol_id = self.taxonomy.symbols[best].id

