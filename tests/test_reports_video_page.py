@@ -103,7 +103,7 @@ def test_summary_box(tmp_path: Path) -> None:
     empty = make_timeline()
     empty["summary"] = {"symbol_screen_seconds": {}, "internalization_index": None, "event_counts": {}}
     text = " ".join(parse_page(render_video_page(empty, "v.mp4")).text)
-    assert "n/a (no symbol occurrences)" in text
+    assert "n/a (no symbol on screen)" in text and "n/a (no symbol named)" in text
     assert re.search(r"Plot events:\s*none", text)
 
 

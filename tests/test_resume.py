@@ -167,7 +167,7 @@ def test_a_killed_run_resumes_without_redoing_checkpointed_work(
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
     done_at_kill = {(path.parts[-3], path.stem) for path in out.glob("videos/*/stages/*.json") if path.stem != "source"}
-    assert len([pair for pair in done_at_kill if pair[1] == "asr"]) < 3
+    assert len([pair for pair in done_at_kill if pair[1] == "asr"]) < len(list(samples_dir.glob("*.mp4")))
 
     code, output = run_cli(str(samples_dir), "--out", str(out))
     assert code == EXIT_OK, output
@@ -198,12 +198,13 @@ def test_two_shards_merged_equal_a_single_run(reference: Path, samples_dir: Path
         assert code == EXIT_OK, output
         assert run_json(folder)["shard"] == {"index": shard, "count": 2}
         shard_dirs.append(folder)
-    assert sum(len(run_json(folder)["videos"]) for folder in shard_dirs) == 3
+    count = len(list(samples_dir.glob("*.mp4")))
+    assert sum(len(run_json(folder)["videos"]) for folder in shard_dirs) == count
 
     merged = tmp_path / "merged"
     result = CliRunner().invoke(cli, ["merge", *map(str, shard_dirs), "--out", str(merged)])
     assert result.exit_code == EXIT_OK, result.output
-    assert "3 videos from 2 runs: 3 ok" in result.output
+    assert f"{count} videos from 2 runs: {count} ok" in result.output
     assert outputs(merged) == outputs(reference)
     assert run_json(merged)["merged_from"] == [str(folder) for folder in shard_dirs]
 

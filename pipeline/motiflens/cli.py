@@ -194,15 +194,15 @@ def models_list() -> None:
 @models.command("import")
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.option("--name", help="Name in the cache; a name from `models list` is what runs look for "
-              "(default: the folder name, or the file name without its suffix).")
+              "(default: the folder name, or the file or archive name without its suffix).")
 def models_import(path: Path, name: str | None) -> None:
     """Copy weights into the model cache for air-gapped machines: PATH is a model folder (a CTranslate2
-    Whisper export with model.bin) or a single weights file. Its sha256 is recorded, and checked
-    against the model card when the card pins one."""
-    from .model_cache import import_model
+    Whisper export with model.bin, or a sentence-transformers folder), a .zip/.tar.gz of one, or a single
+    weights file. Its sha256 is recorded, and checked against the model card when the card pins one."""
+    from .model_cache import default_import_name, import_model
     from .models import cache_dir, load_model_cards
 
-    name = name or (path.name if path.is_dir() else path.stem)
+    name = name or default_import_name(path)
     try:
         pinned = next((card.sha256 for card in load_model_cards() if card.name == name), None)
         manifest = import_model(path, name, cache_dir(), expected_sha256=pinned)
@@ -367,7 +367,8 @@ def fit_story(config_path: Path | None, overrides: tuple[str, ...], folds: int, 
     from .environment import resolve_device
     from .story.definitions import load_builtin, load_definitions
     from .story.devset import load_event_lines, load_role_scenes
-    from .story.fitting import fit_story as fit, markdown
+    from .story.fitting import fit_story as fit
+    from .story.fitting import markdown
     from .story.text_model import TextEncoder, resolve_text_model
     from .taxonomy import load_taxonomy, taxonomy_paths
 

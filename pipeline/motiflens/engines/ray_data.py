@@ -19,6 +19,7 @@ import numpy as np
 
 from ..checkpoint import decode_work, encode_work
 from ..config import Config
+from ..dialogue.transcribe import available_cores
 from ..log import get_logger
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class RayEngine:
         # Every stage keeps one actor alive; together they must fit the CPUs, or the pipeline stalls.
         share = max(0.05, min(1.0, cpus / len(runner.stages)))
         rows = [{"index": i, "work": json.dumps(encode_work(work)), "info": "{}"} for i, work in enumerate(works)]
+        local_threads = runner.config.asr.cpu_threads or available_cores()
         dataset = ray.data.from_items(rows)
         for stage in runner.stages:
             on_gpu = runner.device == "cuda" and stage.name not in DECODE_STAGES and stage.uses_device
@@ -121,6 +123,9 @@ class RayEngine:
                 compute=ray.data.ActorPoolStrategy(size=1),
                 num_cpus=share,
                 num_gpus=self.gpus_per_model if on_gpu else 0,
+                # Ray sets OMP_NUM_THREADS=1 in its workers; Whisper's CPU kernels sum in another order with
+                # fewer OpenMP threads, so the actors get the thread count this process would use.
+                runtime_env={"env_vars": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(local_threads))}},
             )
         began = time.perf_counter()
         results = sorted(dataset.take_all(), key=lambda row: int(row["index"]))

@@ -120,6 +120,7 @@ def corpus_data(run_dir: Path) -> dict[str, Any]:
                 "n_mentions": row.get("n_mentions"),
                 "n_events": row.get("n_events"),
                 "internalization_index": _number(row.get("internalization_index")),
+                "dialogue_internalization": _number(row.get("dialogue_internalization")),
                 "meta": {key[len(META_PREFIX):]: row.get(key) for key in meta_keys},
                 "href": "/".join(quote(part) for part in page.parts) if has_page else None,
             }
@@ -669,21 +670,23 @@ def render_corpus_page(data: Mapping[str, Any]) -> str:
     sections.append(_section(
         "Role mix per symbol", roles,
         "Share of each symbol's occurrences that are decorative, referenced (named in the dialogue) or "
-        "catalyst (named and coupled to a plot event); the number is the count of occurrences."))
+        "catalyst (linked to a plot event by its dialogue or by filling the frame); the number is the count of "
+        "occurrences."))
 
-    with_index = sorted(
-        (v for v in videos if v["internalization_index"] is not None),
-        key=lambda v: (-v["internalization_index"], v["video_id"]),
-    )
-    without = [v["video_id"] for v in videos if v["status"] == "ok" and v["internalization_index"] is None]
-    index_note = "Catalyst seconds over all symbol seconds, per video (1 = every symbol second drives the plot)."
-    if without:
-        index_note += f" No index (no symbol occurrences): {_e(', '.join(without))}."
-    sections.append(_section(
-        "Internalization index per video",
-        bar_chart([(v["video_id"], v["internalization_index"], f"{v['video_id']}: {v['internalization_index']:.3f}")
-                   for v in with_index], "internalization index per video", maximum=1.0),
-        index_note))
+    for key, title, note, missing in (
+        ("internalization_index", "Internalization index per video",
+         "Catalyst share of symbol screen seconds, per video (1 = every second a symbol is on screen, it drives "
+         "the plot).", "nothing on screen"),
+        ("dialogue_internalization", "Dialogue internalization per video",
+         "Catalyst share of the occurrences of named symbols, per video.", "no symbol named"),
+    ):
+        with_value = sorted((v for v in videos if v[key] is not None), key=lambda v: (-v[key], v["video_id"]))
+        without = [v["video_id"] for v in videos if v["status"] == "ok" and v[key] is None]
+        if without:
+            note += f" No value ({missing}): {_e(', '.join(without))}."
+        chart = bar_chart([(v["video_id"], v[key], f"{v['video_id']}: {v[key]:.3f}") for v in with_value],
+                          title.lower(), maximum=1.0)
+        sections.append(_section(title, chart, note))
 
     over_time, by_series = data.get("over_time"), data.get("by_series")
     if over_time is not None:
@@ -737,14 +740,14 @@ def render_corpus_page(data: Mapping[str, Any]) -> str:
         video_rows.append([
             (link, v["video_id"]), _cell(v["path"]), (_e(v["status"]), v["status"]),
             _cell(v["duration_seconds"], 1), _cell(v["n_symbol_occurrences"]), _cell(v["n_mentions"]),
-            _cell(v["n_events"]), _cell(v["internalization_index"]),
+            _cell(v["n_events"]), _cell(v["internalization_index"]), _cell(v["dialogue_internalization"]),
             *(_cell(v["meta"].get(key)) for key in meta_keys),
             (_e(str(v["error"] or "").splitlines()[0] if v["error"] else ""), None),
         ])
     sections.append(_section(
         "Videos",
-        _table(["video", "file", "status", "duration s", "symbols", "mentions", "events", "index", *meta_keys,
-                "error"], video_rows),
+        _table(["video", "file", "status", "duration s", "symbols", "mentions", "events", "index",
+                "dialogue index", *meta_keys, "error"], video_rows),
         "Click a video for its timeline page; click a column title to sort.", wide=True))
     sections.append(_section("Streams", stream_table, wide=True))
 

@@ -384,6 +384,9 @@ _JS = r"""
       if (r.text) line(r.text);
       line('cues: ' + list(r.cues).join(', '), 'tip-muted');
       if (list(r.matched_terms).length) line('terms: ' + r.matched_terms.join(', '), 'tip-muted');
+      list(r.links).forEach(function (k) {
+        line('drives ' + String(k.symbol_id) + ' (' + String(k.kind) + ': ' + String(k.text) + ')');
+      });
     } else if (it.kind === 'theme') {
       title.textContent = it.label + ' (score ' + fixed(r.score, 2) + ')';
       var seg = segmentById[r.segment_id];

@@ -1,15 +1,16 @@
-"""Label sentences by similarity to prototype lines, with confidences calibrated on the definitions.
+"""Identity themes: label sentences by similarity to prototype lines, with confidences calibrated on the
+definitions (plot events, which have a labelled dev set, use story/eventmodel.py instead).
 
-Each label (an event type or a theme) has prototype lines and cue phrases (data/events.yaml,
-data/themes.yaml), and the definitions have neutral everyday lines. A sentence's score for a label is its
+Each theme has prototype lines and cue phrases (data/themes.yaml), and the definitions have neutral everyday
+lines. A sentence's score for a label is its
 best cosine to the label's prototypes minus its best cosine to the neutral lines: "closer to a vow than to
 small talk". Nothing is hand-set: leave-one-out scores of the label's own prototypes are the positives,
 the neutral lines and every other label's prototypes the negatives, and a class-balanced logistic fit
 (Platt scaling) on them turns a score into a confidence; the threshold is where that confidence is 0.5.
 A cue phrase alone gives `keyword_confidence`; both combine as independent evidence, 1 - (1 - a)(1 - b).
 
-Only languages the text model understands are embedded (a card states them): a Chinese line reaches
-MiniLM through its English subtitle, or is labelled by cue phrases alone.
+Only languages the text model understands are embedded (a card states them): with an English-only model a
+Chinese line is read through its English subtitle, or labelled by cue phrases alone.
 """
 
 from __future__ import annotations
