@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +172,16 @@ def _task_fields(task: Any, where: str) -> tuple[Mapping[str, Any], float, float
     return data, start, end, annotations
 
 
+def _submitted(annotations: Sequence[Any], where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, annotation) of each submitted annotation of a task; cancelled (skipped) ones are left out."""
+    for number, annotation in enumerate(annotations):
+        annotation_where = f"{where}, annotation {number}"
+        if not isinstance(annotation, Mapping):
+            raise InputError(f"{annotation_where}: must be an object")
+        if not annotation.get("was_cancelled"):
+            yield annotation_where, annotation
+
+
 def read_labelstudio_export(path: Path) -> list[dict[str, Any]]:
     """Rows {video_id, symbol_id, start_seconds, end_seconds, present} from a Label Studio JSON export.
 
@@ -182,12 +192,7 @@ def read_labelstudio_export(path: Path) -> list[dict[str, Any]]:
     for index, task in enumerate(_read_tasks(path)):
         where = f"{path}: task {index}"
         data, start, end, annotations = _task_fields(task, where)
-        for number, annotation in enumerate(annotations):
-            annotation_where = f"{where}, annotation {number}"
-            if not isinstance(annotation, Mapping):
-                raise InputError(f"{annotation_where}: must be an object")
-            if annotation.get("was_cancelled"):
-                continue
+        for annotation_where, annotation in _submitted(annotations, where):
             present = _verdict(annotation.get("result"), annotation_where)
             rows.append(
                 {
@@ -219,12 +224,7 @@ def read_labelstudio_roles(path: Path) -> tuple[list[dict[str, Any]], dict[str, 
         where = f"{path}: task {index}"
         data, start, end, annotations = _task_fields(task, where)
         answers: list[tuple[bool, str | None, bool]] = []
-        for number, annotation in enumerate(annotations):
-            annotation_where = f"{where}, annotation {number}"
-            if not isinstance(annotation, Mapping):
-                raise InputError(f"{annotation_where}: must be an object")
-            if annotation.get("was_cancelled"):
-                continue
+        for annotation_where, annotation in _submitted(annotations, where):
             result = annotation.get("result")
             present, role = _verdict(result, annotation_where), _role(result, annotation_where)
             # A role picked before the verdict was flipped to absent stays in the result, hidden: drop it.
