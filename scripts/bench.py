@@ -427,7 +427,7 @@ def run_components(config: Any, videos: list[Path], scratch: Path) -> dict[str, 
     import numpy as np
     import torch
     from motiflens.audio import AudioExtractor, read_wav_float32
-    from motiflens.dialogue.ocr import SubtitleReader, ocr_region
+    from motiflens.dialogue.ocr import SubtitleReader, ocr_regions, region_image
     from motiflens.dialogue.transcribe import SpeechTranscriber
     from motiflens.dialogue.whisper_model import WhisperResolver
     from motiflens.discovery import discover
@@ -545,11 +545,11 @@ def run_components(config: Any, videos: list[Path], scratch: Path) -> dict[str, 
 
         # OCR: the subtitle band of frames at ocr.sample_fps
         if reader is not None:
-            box, _ = ocr_region(layout, config.ocr)
-            if box is not None:
+            boxes, _ = ocr_regions(layout, config.ocr)
+            if boxes:
                 times = sample_times(info.duration_seconds, config.ocr.sample_fps)
                 crops = [
-                    (frame.time_seconds, frame.crop(box).copy())
+                    (frame.time_seconds, region_image(frame, boxes).copy())
                     for frame in clock.iterate("decode_ocr", ocr_reader.read(path, info, times))
                 ]
                 frames_by_stage["ocr"] += len(crops)

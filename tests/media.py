@@ -14,11 +14,14 @@ import functools
 import itertools
 import random
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import imageio_ffmpeg
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # A file name that exercises unicode and spaces; callers build paths with it (e.g. tmp_path / ODD_NAME).
 ODD_NAME = "第一集 episode 1 (final).mp4"
@@ -313,6 +316,102 @@ def make_vfr(path: str | Path, *, seconds: int = 2, audio: bool = False) -> Path
     return path
 
 
+def make_two_video_streams(path: str | Path, *, default: int | None = None, seconds: float = 2.0) -> Path:
+    r"""Two video streams, a small one first: 320x180 at 25 fps (stream 0), 480x270 at 29.97 fps (stream 1),
+    plus an AAC audio stream (2). Always Matroska (``-f matroska``, whatever the suffix): its muxer can
+    write no default flag at all (``-default_mode passthrough``), where mp4 flags the first track of each
+    type. ``default`` flags that video stream (0 or 1) default; None flags none. With the defaults it runs::
+
+        ffmpeg -hide_banner -nostdin -loglevel error -y \
+            -f lavfi -i testsrc2=size=320x180:rate=25:duration=2 \
+            -f lavfi -i testsrc2=size=480x270:rate=30000/1001:duration=2 \
+            -f lavfi -i sine=frequency=440:sample_rate=48000:duration=2 \
+            -map 0:v -map 1:v -c:v libx264 -preset ultrafast -crf 28 -pix_fmt yuv420p -g 25 \
+            -map 2:a -c:a aac -b:a 64k -ac 2 \
+            -disposition:v:0 0 -disposition:v:1 0 -default_mode passthrough \
+            -t 2 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact -f matroska OUT.mp4
+
+    ``default=1`` gives ``-disposition:v:1 default`` instead of ``-disposition:v:1 0`` (likewise for 0).
+    """
+    path = Path(path)
+    dur = _fmt(seconds)
+    args = [
+        "-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={dur}",
+        "-f", "lavfi", "-i", f"testsrc2=size=480x270:rate=30000/1001:duration={dur}",
+        *_audio_input("sine", seconds),
+        "-map", "0:v", "-map", "1:v", *_VIDEO_CODEC, "-g", "25",
+        "-map", "2:a", *_AUDIO_CODEC, "-ac", "2",
+    ]  # fmt: skip
+    for index in (0, 1):
+        args += [f"-disposition:v:{index}", "default" if index == default else "0"]
+    _run([*args, "-default_mode", "passthrough", "-t", dur, *_BITEXACT, "-f", "matroska", str(path)])
+    return path
+
+
+def make_cover_art(path: str | Path, *, video: bool = True, seconds: float = 2.0) -> Path:
+    r"""An mp4 whose first stream is cover art (a 400x400 PNG with the attached_pic disposition, larger
+    than the video, so only the attached_pic rule keeps it from being chosen), then a 320x180 25 fps
+    H.264 video (``video=False`` leaves it out: cover art and audio only, like a song), then AAC audio.
+
+    The mp4 muxer writes cover art into moov/udta after the tracks, which puts it last when read back; the
+    generator then moves the udta box ahead of the first trak (MP4 allows any order there; sizes are
+    unchanged, so no offset moves) and the cover becomes stream 0. Always mp4 (``-f mp4``). With the
+    defaults::
+
+        ffmpeg -hide_banner -nostdin -loglevel error -y \
+            -f lavfi -i testsrc2=size=400x400:rate=1:duration=1 \
+            -f lavfi -i testsrc2=size=320x180:rate=25:duration=2 \
+            -f lavfi -i sine=frequency=440:sample_rate=48000:duration=2 \
+            -map 0:v -c:v:0 png -disposition:v:0 attached_pic \
+            -map 1:v -c:v:1 libx264 -preset ultrafast -crf 28 -pix_fmt:v:1 yuv420p -g 25 \
+            -map 2:a -c:a aac -b:a 64k -ac 2 \
+            -t 2 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact -f mp4 OUT.mp4
+
+    ``video=False`` drops the second input and its ``-map 1:v ... -g 25`` line; the audio is then ``1:a``.
+    """
+    path = Path(path)
+    dur = _fmt(seconds)
+    args = ["-f", "lavfi", "-i", "testsrc2=size=400x400:rate=1:duration=1"]
+    if video:
+        args += ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={dur}"]
+    args += _audio_input("sine", seconds)
+    # One second at 1 fps is the single frame an attached picture must be; -frames:v:0 1 would instead
+    # end the whole output after one second (ffmpeg's sync queue stops the other streams with it).
+    args += ["-map", "0:v", "-c:v:0", "png", "-disposition:v:0", "attached_pic"]
+    if video:
+        args += ["-map", "1:v", "-c:v:1", "libx264", "-preset", "ultrafast", "-crf", "28", "-pix_fmt:v:1", "yuv420p"]
+        args += ["-g", "25"]
+    args += ["-map", f"{2 if video else 1}:a", *_AUDIO_CODEC, "-ac", "2"]
+    _run([*args, "-t", dur, *_BITEXACT, "-f", "mp4", str(path)])
+    path.write_bytes(_udta_before_tracks(path.read_bytes()))
+    return path
+
+
+def _boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
+    """(type, offset, size) of the MP4 boxes laid end to end in data[start:end] (32-bit sizes only)."""
+    found = []
+    pos = start
+    while pos + 8 <= end:
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        if size < 8:
+            raise ValueError(f"unsupported box size {size} at offset {pos}")
+        found.append((data[pos + 4 : pos + 8], pos, size))
+        pos += size
+    return found
+
+
+def _udta_before_tracks(data: bytes) -> bytes:
+    """The same mp4 with moov's udta box moved ahead of its first trak; moov keeps its size."""
+    _, moov_at, moov_size = next(box for box in _boxes(data, 0, len(data)) if box[0] == b"moov")
+    children = _boxes(data, moov_at + 8, moov_at + moov_size)
+    kinds = [kind for kind, _, _ in children]
+    first_trak = kinds.index(b"trak")
+    udta = children.pop(kinds.index(b"udta"))
+    children.insert(first_trak, udta)
+    body = b"".join(data[at : at + size] for _, at, size in children)
+    return data[: moov_at + 8] + body + data[moov_at + moov_size :]
+
+
 def make_4k(path: str | Path, *, vertical: bool = True, seconds: float = 1.0, fps: int = 5) -> Path:
     r"""A 4K clip, 2160x3840 (``vertical=True``) or 3840x2160, no audio. 5 fps and crf 51 keep it to about
     0.15 s to make and ~170 KiB; decoding it is still real 4K work. Runs::
@@ -427,3 +526,203 @@ def read_rotation_degrees(path: str | Path) -> int:
         for frame in container.decode(stream):
             return round(frame.rotation) % 360
     raise ValueError(f"{path}: no video frame decoded")
+
+
+# --- burned-in subtitles ----------------------------------------------------------------------------------
+
+# The CJK fonts scripts/make_samples.py looks for (Debian: fonts-wqy-zenhei or fonts-noto-cjk).
+SUBTITLE_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+)
+SUBTITLE_FONT_MISSING = "no CJK font installed: apt-get install -y fonts-wqy-zenhei (or fonts-noto-cjk)"
+
+#: (start seconds, end seconds, rows top to bottom) of what make_subtitle_video shows by default: mostly
+#: one-line cues, then a wrapped English line, a Chinese line over English, and Chinese over two English rows.
+SUBTITLE_CUES: tuple[tuple[float, float, tuple[str, ...]], ...] = (
+    (0.5, 2.5, ("We leave tonight.",)),
+    (3.0, 5.0, ("快走！",)),
+    (5.5, 7.5, ("Hurry, the car is waiting.",)),
+    (8.0, 10.0, ("Don't tell anyone that we were here", "last night.")),
+    (10.5, 12.5, ("我带了月饼，原谅我吧。", "I brought mooncakes.")),
+    (13.0, 15.0, ("这块玉佩是我母亲留给我的。", "This jade pendant was left to me", "by my mother.")),
+    (15.5, 17.5, ("No.",)),
+)
+
+
+@functools.cache
+def subtitle_font() -> str | None:
+    """The first installed CJK font of SUBTITLE_FONTS, or None."""
+    return next((font for font in SUBTITLE_FONTS if Path(font).is_file()), None)
+
+
+@functools.lru_cache(maxsize=8)
+def _scene(width: int, height: int, seed: int) -> Image.Image:
+    """A calm seeded scene: a vertical colour gradient with a few darker blocks (furniture, people)."""
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    top = [rng.randrange(40, 200) for _ in range(3)]
+    bottom = [rng.randrange(20, 140) for _ in range(3)]
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        colour = [round(a + (b - a) * y / (height - 1)) for a, b in zip(top, bottom, strict=True)]
+        draw.line([(0, y), (width, y)], fill=tuple(colour))
+    for _ in range(4):
+        x0, y0 = rng.randrange(0, width - 60), rng.randrange(0, height - 60)
+        shade = tuple(rng.randrange(10, 120) for _ in range(3))
+        draw.rectangle([x0, y0, x0 + rng.randrange(40, 200), y0 + rng.randrange(40, 300)], fill=shade)
+    return image
+
+
+def render_subtitle_frame(
+    rows: Sequence[str], *, width: int = 540, height: int = 960, bottom: float = 0.88, seed: int = 0
+) -> Image.Image:
+    """A Pillow RGB frame of a seeded scene with ``rows`` burned in as micro-dramas show them: white with a
+    black outline, centred, Chinese rows at 32/540 and Latin rows at 26/540 of the width (as
+    scripts/make_samples.py), stacked upwards from ``bottom`` (share of the height), so a wrapped cue grows
+    up from the line where single-row cues sit. Needs a CJK font (``subtitle_font()``)."""
+    from PIL import ImageDraw, ImageFont
+
+    font_path = subtitle_font()
+    if font_path is None:
+        raise RuntimeError(SUBTITLE_FONT_MISSING)
+    image = _scene(width, height, seed).copy()
+    draw = ImageDraw.Draw(image)
+    y = bottom * height
+    for row in reversed(rows):
+        size = round(width * (32 if any("\u4e00" <= char <= "\u9fff" for char in row) else 26) / 540)
+        font = ImageFont.truetype(font_path, size)
+        draw.text((width / 2, y), row, font=font, fill=(255, 255, 255), stroke_width=3, stroke_fill=(0, 0, 0),
+                  anchor="md")  # fmt: skip
+        y -= size + 10
+    return image
+
+
+def make_subtitle_video(
+    path: str | Path,
+    *,
+    cues: Sequence[tuple[float, float, Sequence[str]]] = SUBTITLE_CUES,
+    seconds: float = 18.0,
+    width: int = 540,
+    height: int = 960,
+    fps: int = 5,
+) -> Path:
+    r"""A silent vertical clip with burned-in subtitle ``cues`` ((start, end, rows) in seconds) drawn by
+    ``render_subtitle_frame``; each cue starts a new scene (a cut), which stays on without text until
+    the next cue. Frames are made with Pillow and piped to ffmpeg; 5 fps keeps it small (OCR reads
+    2 frames a second). Needs a CJK font. With the defaults it runs::
+
+        ffmpeg -hide_banner -nostdin -loglevel error -y \
+            -f rawvideo -pix_fmt rgb24 -s 540x960 -r 5 -i pipe:0 \
+            -c:v libx264 -preset ultrafast -crf 28 -pix_fmt yuv420p -g 5 \
+            -t 18 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact OUT.mp4
+    """
+    path = Path(path)
+    args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0"]
+    args += [*_VIDEO_CODEC, "-g", str(fps), "-t", _fmt(seconds), *_BITEXACT, str(path)]
+
+    def frames() -> Iterator[bytes]:
+        for index in range(round(seconds * fps)):
+            time = index / fps
+            shown = [cue for cue in cues if cue[0] <= time < cue[1]]
+            scene = sum(1 for cue in cues if cue[0] <= time)  # a new scene from each cue's start on
+            rows = shown[0][2] if shown else ()
+            yield render_subtitle_frame(rows, width=width, height=height, seed=scene).tobytes()
+
+    _pipe(args, frames())
+    return path
+
+
+def _pipe(args: Sequence[str], chunks: Iterable[bytes]) -> None:
+    """Like _run, with ``chunks`` written to ffmpeg's stdin one at a time (raw frames)."""
+    argv = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    COMMAND_LOG.append(["ffmpeg", *argv])
+    proc = subprocess.Popen([ffmpeg_exe(), *argv], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
+    try:
+        for chunk in chunks:
+            proc.stdin.write(chunk)
+    except BrokenPipeError:
+        pass  # ffmpeg stopped early: its exit status and stderr say why
+    finally:
+        proc.stdin.close()
+    error = proc.stderr.read().decode(errors="replace")
+    if proc.wait() != 0:
+        raise RuntimeError(f"ffmpeg failed ({proc.returncode}): {' '.join(argv)}\n{error}")
+
+
+class SpeechPiece(NamedTuple):
+    """The audio of `path` from `start` to `end` seconds (None: to its end), heard from `at` seconds on."""
+
+    path: Path
+    at: float
+    start: float = 0.0
+    end: float | None = None
+
+
+# Music with energy in the speech band: an A-minor chord under a four-note melody, a note struck every half
+# second and decaying. Peak 1.0 (full scale) before make_speech_video's music_db.
+_CHORD = "0.2*(sin(2*PI*220*t)+sin(2*PI*261.63*t)+sin(2*PI*329.63*t))"
+_MELODY = "if(lt(mod(t,2),0.5),440,if(lt(mod(t,2),1),523.25,if(lt(mod(t,2),1.5),659.25,587.33)))"
+_MUSIC = f"{_CHORD}+0.4*exp(-4*mod(t,0.5))*sin(2*PI*t*{_MELODY})"
+
+
+def make_speech_video(
+    path: str | Path,
+    pieces: Sequence[SpeechPiece],
+    *,
+    seconds: float,
+    music_db: float | None = None,
+    width: int = 360,
+    height: int = 640,
+) -> Path:
+    r"""A vertical video of one flat colour whose sound is recorded speech placed in time (mono, 16 kHz),
+    optionally over synthetic music `music_db` dB below full scale.
+
+    ``make_speech_video(OUT.mp4, [SpeechPiece(Path("jfk.flac"), at=0.5)], seconds=12, music_db=-20)``
+    (the music case of tests/test_real_speech.py) runs::
+
+        ffmpeg -hide_banner -nostdin -loglevel error -y \
+            -f lavfi -i color=c=0x283848:s=360x640:r=10:d=12 \
+            -i jfk.flac \
+            -f lavfi -i "aevalsrc='0.2*(sin(2*PI*220*t)+sin(2*PI*261.63*t)+sin(2*PI*329.63*t))\
+                +0.4*exp(-4*mod(t,0.5))*sin(2*PI*t*if(lt(mod(t,2),0.5),440,if(lt(mod(t,2),1),523.25,\
+                if(lt(mod(t,2),1.5),659.25,587.33))))':s=16000:d=12" \
+            -filter_complex "[1:a]aresample=16000,aformat=channel_layouts=mono,adelay=500:all=1,\
+                asetpts=N/SR/TB[p0];[2:a]volume=-20dB[music];[p0][music]amix=inputs=2:duration=longest:\
+                normalize=0,apad=whole_dur=12[a]" \
+            -map 0:v -c:v libx264 -preset ultrafast -crf 28 -pix_fmt yuv420p -g 10 \
+            -map [a] -c:a aac -b:a 64k -ar 16000 -ac 1 \
+            -t 12 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact OUT.mp4
+
+    Each further piece is one more ``-i`` and one more ``[n:a]...[pK]`` chain; a piece cut from a longer
+    file starts its chain with ``atrim=start=S:end=E,asetpts=PTS-STARTPTS,``; without music the
+    ``aevalsrc`` input and the ``volume`` chain are left out.
+    """
+    path = Path(path)
+    dur = _fmt(seconds)
+    args = ["-f", "lavfi", "-i", f"color=c=0x283848:s={width}x{height}:r=10:d={dur}"]
+    chains, mixed = [], []
+    for index, piece in enumerate(pieces):
+        args += ["-i", str(piece.path)]
+        trim = ""
+        if piece.start or piece.end is not None:
+            end = "" if piece.end is None else f":end={_fmt(piece.end)}"
+            trim = f"atrim=start={_fmt(piece.start)}{end},asetpts=PTS-STARTPTS,"
+        # Timestamps renumbered from the samples: after atrim, adelay's confuse amix (it keeps one frame).
+        delay = f"adelay={round(piece.at * 1000)}:all=1,asetpts=N/SR/TB"
+        chains.append(f"[{index + 1}:a]{trim}aresample=16000,aformat=channel_layouts=mono,{delay}[p{index}]")
+        mixed.append(f"[p{index}]")
+    if music_db is not None:
+        args += ["-f", "lavfi", "-i", f"aevalsrc='{_MUSIC}':s=16000:d={dur}"]
+        chains.append(f"[{len(pieces) + 1}:a]volume={_fmt(music_db)}dB[music]")
+        mixed.append("[music]")
+    mix = f"{''.join(mixed)}amix=inputs={len(mixed)}:duration=longest:normalize=0,apad=whole_dur={dur}[a]"
+    args += ["-filter_complex", ";".join([*chains, mix])]
+    args += ["-map", "0:v", *_VIDEO_CODEC, "-g", "10", "-map", "[a]", *_AUDIO_CODEC, "-ar", "16000", "-ac", "1"]
+    _run([*args, "-t", dur, *_BITEXACT, str(path)])
+    return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -19,21 +20,30 @@ from motiflens.dialogue.guards import (
     apply_guards,
     build_guards,
 )
+from motiflens.dialogue.language_id import Detection, EpisodeLanguages, episode_languages, line_language, speech_windows
 from motiflens.dialogue.subtitles import to_srt, to_vtt, write_exports
 from motiflens.dialogue.text import has_cjk, normalise, similarity, to_simplified
 from motiflens.dialogue.transcribe import (
+    SIMPLIFIED_PROMPTS,
     BatchedDecoder,
     DecodeOptions,
+    SequentialDecoder,
     SpeechChunk,
     SpeechResult,
     SpeechTranscriber,
-    assign_languages,
     attach_translations,
     group_chunks,
-    is_english,
     speech_records,
 )
-from motiflens.dialogue.whisper_model import WhisperResolver
+from motiflens.dialogue.whisper_model import (
+    WHISPER_SIZES,
+    WhisperResolver,
+    WhisperWeights,
+    at_least,
+    card_size,
+    speech_cards,
+    whisper_size,
+)
 from motiflens.records import AudioTrack, Segment, StreamStatus, Transcript, VideoSource, Word
 from motiflens.stages.asr import AsrStage
 from motiflens.stages.base import VideoWork
@@ -89,6 +99,13 @@ def test_an_echo_of_the_initial_prompt_is_dropped() -> None:
     assert not guard.rejects(speech("我们说普通话", language="zh"), None)
 
 
+def test_a_prompt_echoed_after_a_word_of_the_line_is_dropped() -> None:
+    """Whisper base on a short 回家吧, with the Simplified prompt: "我以为一部短剧的对白"."""
+    guard = PromptEchoGuard(SIMPLIFIED_PROMPTS.values())
+    assert guard.rejects(speech("我以为一部短剧的对白。", language="zh"), None)
+    assert not guard.rejects(speech("这部短剧的结局很好", language="zh"), None)  # a line about a short drama
+
+
 def test_guards_count_what_they_drop_by_reason() -> None:
     segments = [
         speech("The teapot is ours.", 0, 1),
@@ -109,28 +126,65 @@ def test_guards_can_be_turned_off() -> None:
     assert len(kept) == 2 and not dropped
 
 
-# Language per chunk
+# Language: the episode's first, then each line's
 
 
 def region(start: float, end: float, language: str, probability: float = 0.9) -> SpeechChunk:
     return SpeechChunk(start, end, language, probability)
 
 
-def test_regions_keep_a_different_language_only_when_sure() -> None:
-    spans = [region(0, 9, "zh", 0.7), region(20, 25, "en", 0.9)]
-    regions = [
-        region(0, 4, "zh", 0.46),  # unsure, agrees with its span
-        region(4.5, 6, "th", 0.55),  # unsure and different: takes the span's language
-        region(6.5, 9, "en", 0.93),  # sure: an English reply inside Mandarin dialogue
-        region(20, 25, "en", 0.9),
-    ]
-    assigned = assign_languages(regions, spans, switch_probability=0.7)
-    assert [(r.language, r.language_probability) for r in assigned] == [
-        ("zh", 0.46),
-        ("zh", 0.7),
-        ("en", 0.93),
-        ("en", 0.9),
-    ]
+def heard_as(seconds: float, **probabilities: float) -> Detection:
+    return Detection(seconds, probabilities)
+
+
+# What Whisper base answered on the short-lines video of tests/test_real_speech.py (top four languages):
+# English lines, one sure Mandarin line, and two short Mandarin lines heard as Thai and Japanese.
+ENGLISH = [heard_as(3.1, en=0.81, nn=0.07, la=0.05, km=0.02), heard_as(3.5, en=0.86, la=0.09, cy=0.02, nn=0.01)]
+SURE_MANDARIN = heard_as(1.7, zh=0.94, vi=0.01, en=0.01, th=0.01)
+AS_THAI = heard_as(1.5, th=0.48, en=0.23, zh=0.08, ms=0.02)
+AS_JAPANESE = heard_as(1.3, ja=0.26, zh=0.2, ko=0.2, en=0.11)
+WINDOW = heard_as(17.6, en=0.89, la=0.03, nn=0.02)
+
+
+def short_lines_episode(allowed: tuple[str, ...] = ()) -> EpisodeLanguages:
+    return episode_languages([WINDOW], [*ENGLISH, SURE_MANDARIN, AS_THAI, AS_JAPANESE], allowed, sure=0.7)
+
+
+def test_the_episode_speaks_its_dominant_language_and_those_detected_surely() -> None:
+    episode = short_lines_episode()
+    assert episode.dominant == "en" and sorted(episode.profiles) == ["en", "zh"]  # never Thai or Japanese
+    assert episode.to_json()["spoken"] == ["en", "zh"]
+
+
+@pytest.mark.parametrize("allowed", [(), ("zh", "en")])
+def test_an_unsure_line_speaks_the_episode_language_its_detection_resembles(allowed) -> None:
+    """English outranks Chinese on both short lines; their Asian answers match the episode's Mandarin."""
+    episode = short_lines_episode(allowed)
+    for line in (AS_THAI, AS_JAPANESE):
+        language, probability = line_language(line, episode, allowed, sure=0.7)
+        assert language == "zh" and 0.5 < probability <= 1
+    assert line_language(ENGLISH[0], episode, allowed, sure=0.7) == ("en", 0.81)  # sure: its own
+
+
+def test_a_sure_line_keeps_its_language_even_outside_the_episode() -> None:
+    episode = episode_languages([WINDOW], ENGLISH, (), sure=0.7)
+    assert line_language(heard_as(2.0, ko=0.9, ja=0.1), episode, (), sure=0.7) == ("ko", 0.9)
+    # ...unless not allowed: then it is unsure, and the episode's language is the only candidate
+    assert line_language(heard_as(2.0, ko=0.9, ja=0.1), episode, ("en", "zh"), sure=0.7)[0] == "en"
+
+
+def test_an_episode_language_without_sure_speech_has_a_profile_of_itself() -> None:
+    episode = episode_languages([heard_as(30, zh=0.6, en=0.4)], [heard_as(2, zh=0.5, ja=0.5)], (), sure=0.7)
+    assert episode.dominant == "zh" and list(episode.profiles) == ["zh"]
+    assert max(episode.profiles["zh"], key=episode.profiles["zh"].get) == "zh"
+
+
+def test_windows_pack_up_to_30_s_of_speech_and_spread_over_the_episode() -> None:
+    regions = [(10.0 * index, 10.0 * index + 8) for index in range(20)]  # 8 s of speech every 10 s
+    windows = speech_windows(regions, count=5)
+    assert [len(window) for window in windows] == [3, 3, 3, 3, 2]
+    assert [window[0][0] for window in windows] == [0.0, 60.0, 90.0, 120.0, 180.0]  # windows 0, 2, 3, 4, 6 of 7
+    assert speech_windows(regions[:2], count=5) == [regions[:2]]
 
 
 class ScriptedDetection:
@@ -149,26 +203,24 @@ class ScriptedDetection:
         return language, probability, [(language, probability), (other, 1 - probability)]
 
 
-@pytest.mark.parametrize(
-    ("answers", "span_detected", "languages"),
-    [
-        # every region sure of its language: the span's detection could change nothing and is not run
-        ({2.0: ("zh", 0.95), 1.5: ("en", 0.9), 4.0: ("zh", 0.99)}, False, ["zh", "en", "zh"]),
-        # the English region is unsure: the span (4.5 s of audio) is detected and outvotes it
-        ({2.0: ("zh", 0.95), 1.5: ("en", 0.5), 4.5: ("zh", 0.8), 4.0: ("zh", 0.99)}, True, ["zh", "zh"]),
-    ],
-)
-def test_a_span_is_detected_only_when_one_of_its_regions_is_unsure(
-    monkeypatch: pytest.MonkeyPatch, answers, span_detected: bool, languages: list[str]
-) -> None:
+def test_each_line_and_each_window_is_detected_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regions of 2, 1.5 and 4 s (told apart by their lengths): one window of all three (7.5 s of speech)."""
+    answers = {2.0: ("zh", 0.95), 1.5: ("en", 0.6), 4.0: ("zh", 0.99), 7.5: ("zh", 0.8)}
     transcriber = SpeechTranscriber(weights=None, config=AsrConfig(languages=("zh", "en")), device="cpu")
     transcriber.model = ScriptedDetection(answers)
-    # a span of two regions (0-2 s and 3-4.5 s, told apart by their lengths), then a span of one (10-14 s)
     monkeypatch.setattr(transcriber, "speech_regions", lambda audio: [(0.0, 2.0), (3.0, 4.5), (10.0, 14.0)])
-    chunks = transcriber.language_chunks(np.zeros(16000 * 15, dtype=np.float32))
-    assert [chunk.language for chunk in chunks] == languages
-    expected_calls = [2.0, 1.5, 4.0] + ([4.5] if span_detected else [])
-    assert transcriber.model.calls == expected_calls  # the one-region span reuses its region's answer
+    chunks, episode = transcriber.language_chunks(np.zeros(16000 * 15, dtype=np.float32))
+    assert transcriber.model.calls == [2.0, 1.5, 4.0, 7.5]
+    assert episode.dominant == "zh" and [chunk.language for chunk in chunks] == ["zh", "zh"]  # unsure en → zh
+
+
+def test_a_forced_language_detects_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    transcriber = SpeechTranscriber(weights=None, config=AsrConfig(language="zh"), device="cpu")
+    transcriber.model = ScriptedDetection({})
+    monkeypatch.setattr(transcriber, "speech_regions", lambda audio: [(0.0, 2.0), (3.0, 4.5)])
+    chunks, episode = transcriber.language_chunks(np.zeros(16000 * 5, dtype=np.float32))
+    assert [(chunk.language, chunk.language_probability) for chunk in chunks] == [("zh", 1.0)] and episode is None
+    assert transcriber.model.calls == []
 
 
 def test_regions_group_by_language_length_and_pause() -> None:
@@ -193,6 +245,91 @@ def test_translations_go_to_the_segment_they_overlap_most() -> None:
     translated = [(0.1, 1.9, "We go home."), (3.0, 4.0, "Where is"), (4.0, 5.2, "the teapot?")]
     result = attach_translations(segments, translated)
     assert [segment.text_en for segment in result] == ["We go home.", None, "Where is the teapot?"]
+
+
+# Decoding: each chunk alone, in its language
+
+
+class LoggingModel:
+    """A stand-in for WhisperModel.transcribe that logs what each call was given."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def transcribe(self, audio: np.ndarray, **options) -> tuple[list, None]:
+        seconds = len(audio) / 16000
+        self.calls.append(
+            (seconds, options["language"], options["initial_prompt"], options["condition_on_previous_text"])
+        )
+        return [], None
+
+
+def test_each_chunk_is_decoded_alone_with_only_its_languages_prompt() -> None:
+    """No English text or prompt conditions a Mandarin chunk: one transcribe() call per chunk."""
+    model = LoggingModel()
+    options = DecodeOptions.from_config(AsrConfig(), SIMPLIFIED_PROMPTS)
+    chunks = [SpeechChunk(0.0, 11.0, "en", 0.9), SpeechChunk(12.5, 18.0, "zh", 0.95)]
+    SequentialDecoder(model, options).decode(np.zeros(16000 * 19, dtype=np.float32), chunks, "transcribe", True)
+    assert model.calls == [(11.0, "en", None, False), (5.5, "zh", SIMPLIFIED_PROMPTS["zh"], False)]
+
+
+# Translations: only from models big enough to translate
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("whisper-base", "base"),
+        ("openai/whisper-base (CTranslate2)", "base"),
+        ("Systran/faster-whisper-large-v3", "large"),
+        ("mobiuslabsgmbh/faster-whisper-large-v3-turbo", "large"),
+        ("whisper-turbo", "large"),
+        ("distil-whisper-small.en", "small"),
+        ("my-speech-model", None),
+    ],
+)
+def test_a_model_size_is_told_by_its_name(name: str, size: str | None) -> None:
+    assert whisper_size(name) == size
+
+
+def test_every_speech_model_card_tells_its_size() -> None:
+    sizes = {name: card_size(card) for name, card in speech_cards().items()}
+    assert sizes == {
+        "whisper-base": "base",
+        "whisper-small": "small",
+        "whisper-medium": "medium",
+        "whisper-large-v3": "large",
+        "whisper-turbo": "large",
+    }
+
+
+def test_sizes_are_ordered_and_an_unknown_size_is_below_every_minimum() -> None:
+    assert get_args(AsrConfig.model_fields["translate_min_model"].annotation) == WHISPER_SIZES
+    assert at_least("small", "small") and at_least("large", "small") and not at_least("base", "small")
+    assert not at_least(None, "tiny")
+
+
+class ScriptedDecoder:
+    """Decodes every chunk as one line, "translating" it to English; logs the tasks asked."""
+
+    def __init__(self) -> None:
+        self.tasks: list[str] = []
+
+    def decode(self, audio: np.ndarray, chunks: list[SpeechChunk], task: str, words: bool) -> list[SpeechSegment]:
+        self.tasks.append(task)
+        text = "We go home." if task == "translate" else "我们回家"
+        return [speech(text, chunk.start, chunk.end, language=chunk.language) for chunk in chunks]
+
+
+@pytest.mark.parametrize(("model", "translated"), [("whisper-base", False), ("whisper-small", True)])
+def test_only_models_of_translate_min_model_and_up_translate(monkeypatch, model: str, translated: bool) -> None:
+    weights = WhisperWeights(model, Path(model), model, None, whisper_size(model))
+    transcriber = SpeechTranscriber(weights, AsrConfig(), "cpu")
+    transcriber.model, transcriber.decoder = object(), ScriptedDecoder()
+    monkeypatch.setattr(transcriber, "language_chunks", lambda audio: ([SpeechChunk(0.0, 2.0, "zh", 0.9)], None))
+    result = transcriber.transcribe(np.zeros(16000 * 2, dtype=np.float32))
+    assert transcriber.decoder.tasks == ["transcribe", "translate"][: 1 + translated]
+    assert result.segments[0].text_en == ("We go home." if translated else None)
 
 
 def test_speech_records_are_numbered_in_time_order_and_clipped() -> None:
@@ -383,9 +520,8 @@ def test_a_mixed_clip_yields_both_languages_each_at_its_line(heard, script) -> N
     english, chinese = script["dumplings_mixed.mp4"]["lines"]
     assert {segment.language for segment in overlapping(result, english)} == {"en"}
     assert {segment.language for segment in overlapping(result, chinese)} == {"zh"}
-    # Whisper's translate task gives the Chinese line an English text_en; the English line needs none.
-    assert all(is_english(segment.text_en) for segment in overlapping(result, chinese))
-    assert all(segment.text_en is None for segment in overlapping(result, english))
+    # Whisper base is below asr.translate_min_model: no English text_en that the speech may not say
+    assert all(segment.text_en is None for segment in result.segments)
     assert set(result.stats()["speech_seconds_by_language"]) == {"en", "zh"}
     assert all(chunk["language_probability"] > 0.5 for chunk in result.stats()["chunks"])
 

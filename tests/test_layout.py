@@ -97,3 +97,46 @@ def test_a_plain_picture_has_no_bands_and_full_content() -> None:
     layout = analyse_layout(as_samples(textured_frames(4)), 180, 320, BandsConfig(), TilesConfig())
     assert layout.bands == ()
     assert layout.content == Box(0, 0, 180, 320)
+
+
+def glyphs(image: np.ndarray, top: int, bottom: int, text: int) -> None:
+    """Paint a line of "text" into rows [top, bottom): black and white columns, a pattern per `text`."""
+    columns = np.random.default_rng(text).integers(0, 2, size=120).astype(bool)
+    image[top:bottom, 30:150] = np.where(columns, 255, 0)[None, :, None]
+
+
+def calm_frames(count: int) -> list[np.ndarray]:
+    images = textured_frames(count, seed=2)
+    for image in images:
+        image[:] = 90  # only the text has sharp edges
+    return images
+
+
+def test_a_row_that_only_some_cues_wrap_onto_joins_the_band() -> None:
+    images = calm_frames(20)
+    for index, image in enumerate(images):
+        glyphs(image, 270, 285, text=index // 2)  # every cue has its bottom row here
+        if index in (6, 7):  # one cue, in 2 of 20 frames (under subtitle_min_presence), wraps onto a row above
+            glyphs(image, 248, 262, text=100)
+    layout = analyse_layout(as_samples(images), 180, 320, BandsConfig(), TilesConfig())
+    band = layout.subtitle_band
+    assert band is not None and band.top <= 248 and band.bottom >= 285
+    alone = analyse_layout(as_samples(images), 180, 320, BandsConfig(subtitle_row_min_frames=3), TilesConfig())
+    assert alone.subtitle_band is not None and alone.subtitle_band.top > 255
+
+
+def test_changing_text_at_the_top_is_a_second_band_and_a_fixed_title_is_not() -> None:
+    changing, titled = calm_frames(12), calm_frames(12)
+    for index, (image, other) in enumerate(zip(changing, titled, strict=True)):
+        for picture in (image, other):
+            glyphs(picture, 270, 285, text=index // 2)
+        glyphs(image, 30, 45, text=50 + index // 2)  # subtitles at the top too
+        glyphs(other, 30, 45, text=7)  # the drama's title, the same in every frame
+    layout = analyse_layout(as_samples(changing), 180, 320, BandsConfig(), TilesConfig())
+    upper, lower = layout.subtitle_bands
+    assert upper.top <= 30 and upper.bottom >= 45 and lower.top <= 270 <= 285 <= lower.bottom
+    assert layout.subtitle_band == lower  # the main band, masked for the visual stream, is the lower one
+    layout = analyse_layout(as_samples(titled), 180, 320, BandsConfig(), TilesConfig())
+    assert len(layout.subtitle_bands) == 1 and layout.subtitle_band.top > 200
+    no_upper = BandsConfig(subtitle_search_upper=0)
+    assert len(analyse_layout(as_samples(changing), 180, 320, no_upper, TilesConfig()).subtitle_bands) == 1

@@ -78,6 +78,8 @@ GENERATORS: dict[str, Callable[[Path], Path]] = {
     "make_short": media.make_short,
     "make_rotated": media.make_rotated,
     "make_vfr": media.make_vfr,
+    "make_two_video_streams": media.make_two_video_streams,
+    "make_cover_art": media.make_cover_art,
     "make_4k": media.make_4k,
     "make_truncated": media.make_truncated,
     "make_corrupt": media.make_corrupt,

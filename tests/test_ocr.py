@@ -16,7 +16,7 @@ from motiflens.dialogue.ocr import (
     RecognisedFrame,
     SubtitleReader,
     merge_reads,
-    ocr_region,
+    ocr_regions,
     span_segments,
     split_by_script,
     unchanged,
@@ -34,20 +34,30 @@ def layout(*bands: Band) -> FrameLayout:
 
 
 def test_the_subtitle_band_is_read_with_padding() -> None:
-    box, why = ocr_region(layout(Band("subtitle", 1000, 1100, 0.9)), OcrConfig(band_padding=0.3))
-    assert box == Box(0, 970, 720, 1130) and why is None
+    band = Band("subtitle", 1000, 1100, 0.9)
+    boxes, why = ocr_regions(layout(band), OcrConfig(band_padding=0.3, band_min_padding=0))
+    assert boxes == (Box(0, 970, 720, 1130),) and why is None
+    # at least 4 % of the picture height (51 px): room for one more row than ingest saw
+    boxes, _ = ocr_regions(layout(band), OcrConfig(band_padding=0.3, band_min_padding=0.04))
+    assert boxes == (Box(0, 949, 720, 1151),)
+
+
+def test_an_upper_and_a_lower_band_are_both_read_top_first() -> None:
+    bands = (Band("subtitle", 100, 150, 0.8), Band("subtitle", 1000, 1100, 0.9))
+    boxes, _ = ocr_regions(layout(*bands), OcrConfig(band_padding=0.3, band_min_padding=0))
+    assert boxes == (Box(0, 85, 720, 165), Box(0, 970, 720, 1130))
 
 
 def test_without_a_band_ocr_skips_or_reads_the_lower_part() -> None:
-    box, why = ocr_region(layout(), OcrConfig())
-    assert box is None and "no burned-in subtitle band" in why
-    box, why = ocr_region(layout(), OcrConfig(scan_lower_fraction=0.25))
-    assert box == Box(0, 960, 720, 1280) and "lowest 25%" in why
+    boxes, why = ocr_regions(layout(), OcrConfig())
+    assert boxes == () and "no burned-in subtitle band" in why
+    boxes, why = ocr_regions(layout(), OcrConfig(scan_lower_fraction=0.25))
+    assert boxes == (Box(0, 960, 720, 1280),) and "lowest 25%" in why
 
 
-def test_lines_split_into_chinese_and_english_top_to_bottom() -> None:
-    lines = [(60.0, "We leave tonight"), (10.0, "我们今晚"), (30.0, "出发"), (90.0, "12:30")]
-    assert split_by_script(lines) == ("我们今晚 出发", "We leave tonight")
+def test_rows_split_into_chinese_and_english_in_reading_order() -> None:
+    rows = ["我们今晚", "出发", "We leave", "tonight", "12:30"]
+    assert split_by_script(rows) == ("我们今晚出发", "We leave tonight")
 
 
 def test_recognition_is_reused_only_while_the_text_pixels_stay_put() -> None:
@@ -143,7 +153,7 @@ def test_overlapping_speech_and_subtitles_are_linked_both_ways() -> None:
     ]
     result = reconcile(speech, subtitles, min_overlap=0.3)
     assert result.speech[0].extra == {"linked_ids": ["ocr-0001"], "agreement": 1.0}
-    assert result.subtitles[0].extra == {"linked_ids": ["asr-0001"], "agreement": 1.0}
+    assert result.subtitles[0].extra == {"linked_ids": ["asr-0001"], "agreement": 1.0, "text_en_source": "subtitle"}
     assert "linked_ids" not in result.speech[1].extra and "linked_ids" not in result.subtitles[1].extra
     assert result.stats == {
         "linked_subtitles": 1,

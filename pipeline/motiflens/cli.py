@@ -123,7 +123,7 @@ def merge(run_dirs: tuple[Path, ...], out_dir: Path) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def probe(paths: tuple[Path, ...]) -> None:
-    """Print what the probe finds in each video, as JSON lines."""
+    """Print what the probe finds in each video, as JSON lines: every stream, and the video stream decoded."""
     from .discovery import video_id_for
     from .probe import probe as probe_video
     from .records import VideoSource
@@ -132,7 +132,7 @@ def probe(paths: tuple[Path, ...]) -> None:
     for path in paths:
         source = VideoSource(path=path.resolve(), relative_path=path.name, video_id=video_id_for(path.name))
         try:
-            click.echo(json.dumps(probe_video(source).to_json(), ensure_ascii=False))
+            click.echo(json.dumps(probe_video(source).to_probe_json(), ensure_ascii=False))
         except MediaError as error:
             failed = True
             click.echo(json.dumps({"path": str(path), "status": error.status, "error": str(error)}, ensure_ascii=False))

@@ -63,6 +63,20 @@ class BandsConfig(Section):
     subtitle_min_presence: float = Field(
         0.15, gt=0, le=1, description="Share of frames that must show text in the band."
     )
+    subtitle_row_min_frames: int = Field(
+        2,
+        ge=1,
+        le=600,
+        description="A text row stacked onto the band (a cue wrapped onto more rows, a Chinese row over the "
+        "English one) joins it when it shows text together with the band in at least this many frames.",
+    )
+    subtitle_search_upper: float = Field(
+        0.3,
+        ge=0,
+        lt=1,
+        description="Subtitles at the top are looked for above this fraction of the picture height, and count "
+        "only where their text changes (a fixed title is not dialogue); 0 looks at the bottom only.",
+    )
 
 
 class AudioConfig(Section):
@@ -106,7 +120,8 @@ class AsrConfig(Section):
     language: str | None = Field(
         None,
         pattern=r"^[a-z]{2,3}$",
-        description="Force one language (e.g. zh) for all speech; unset detects it per speech chunk.",
+        description="Force one language (e.g. zh) for all speech; unset detects the episode's languages, then "
+        "each line's.",
     )
     languages: tuple[str, ...] = Field(
         (),
@@ -116,8 +131,16 @@ class AsrConfig(Section):
         0.7,
         ge=0,
         le=1,
-        description="Speech is grouped by time and its language detected; one pause-delimited region keeps a "
-        "different language of its own only when detected at least this surely.",
+        description="A line (pause-delimited speech region) keeps the language detected on it only when "
+        "detected at least this surely, over all languages; an unsure line speaks the episode language its "
+        "detection resembles. Languages detected this surely on a line or window are the episode's.",
+    )
+    episode_windows: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description="Before each line's, the episode's languages are detected on up to this many windows of "
+        "30 s of speech spread over the file.",
     )
     vad_threshold: float = Field(0.5, gt=0, lt=1, description="Silero VAD speech probability threshold.")
     vad_min_silence_ms: int = Field(
@@ -139,6 +162,12 @@ class AsrConfig(Section):
     word_timestamps: bool = Field(True, description="Time and score every word.")
     translate: bool = Field(
         True, description="Add English (text_en, from Whisper's translate task) to non-English speech."
+    )
+    translate_min_model: Literal["tiny", "base", "small", "medium", "large"] = Field(
+        "small",
+        description="Translate only with a Whisper model at least this size, told by its name (tiny < base < "
+        "small < medium < large; turbo is large); smaller ones write English that the speech does not say. "
+        "A model whose name tells no size does not translate.",
     )
     simplified_chinese: bool = Field(
         True, description="Prompt Whisper for Simplified Chinese and convert any Traditional characters."
@@ -174,6 +203,13 @@ class OcrConfig(Section):
     )
     band_padding: float = Field(
         0.3, ge=0, le=1, description="The band grows by this share of its height above and below."
+    )
+    band_min_padding: float = Field(
+        0.04,
+        ge=0,
+        le=0.2,
+        description="The band also grows by at least this share of the picture height (about one subtitle row), "
+        "so a cue that wraps onto one more row than ingest's frames showed is still read whole.",
     )
     min_width: int = Field(
         1080,

@@ -51,7 +51,7 @@ class FrameReader:
 
         container = open_container(path)
         with container:
-            stream = container.streams.video[0]
+            stream = container.streams[info.video_stream_index]
             # Frame threading is faster but hangs when a container is closed before the end of the
             # stream while torch/torchvision are loaded (PyAV issues 1849, 1861): slices are safe.
             stream.thread_type = "SLICE"

@@ -34,6 +34,39 @@ class VideoSource:
 
 
 @dataclass(frozen=True)
+class MediaStream:
+    """One stream of a media file as the probe lists it. Video sizes are as stored (before rotation)."""
+
+    index: int
+    type: str
+    codec: str | None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    default: bool = False
+    attached_pic: bool = False
+
+    @property
+    def is_moving_video(self) -> bool:
+        """A video stream that is not a still picture attached as cover art."""
+        return self.type == "video" and not self.attached_pic
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"index": self.index, "type": self.type, "codec": self.codec}
+        for name in ("width", "height", "sample_rate", "channels"):
+            value = getattr(self, name)
+            if value is not None:
+                doc[name] = value
+        if self.fps is not None:
+            doc["fps"] = _round(self.fps)
+        doc["default"] = self.default
+        doc["attached_pic"] = self.attached_pic
+        return doc
+
+
+@dataclass(frozen=True)
 class VideoInfo:
     """What the probe found. Width and height are as displayed (rotation applied)."""
 
@@ -52,6 +85,10 @@ class VideoInfo:
     audio_codec: str | None = None
     audio_sample_rate: int | None = None
     frame_count: int | None = None
+    #: The stream every frame read decodes (probe.choose_video_stream), as an index into the file's streams.
+    video_stream_index: int = 0
+    #: Every stream of the file, in file order; empty in records made before streams were listed.
+    media_streams: tuple[MediaStream, ...] = ()
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
@@ -85,7 +122,24 @@ class VideoInfo:
             doc["audio_codec"] = self.audio_codec
         if self.frame_count is not None:
             doc["frame_count"] = self.frame_count
+        if self.had_stream_choice:
+            doc.update(self._stream_json())
         return doc
+
+    @property
+    def had_stream_choice(self) -> bool:
+        """More than one video stream (cover art included): which one was analysed is worth saying."""
+        return sum(1 for stream in self.media_streams if stream.type == "video") > 1
+
+    def to_probe_json(self) -> dict[str, Any]:
+        """What `motiflens probe` prints: the timeline's fields plus every stream and the one decoded."""
+        return {**self.to_json(), **self._stream_json()}
+
+    def _stream_json(self) -> dict[str, Any]:
+        return {
+            "video_stream_index": self.video_stream_index,
+            "media_streams": [stream.to_json() for stream in self.media_streams],
+        }
 
 
 @dataclass(frozen=True)
@@ -148,8 +202,15 @@ class FrameLayout:
     tiles: tuple[Tile, ...]
 
     @property
+    def subtitle_bands(self) -> tuple[Band, ...]:
+        """Burned-in subtitle bands, top to bottom: the one in the lower picture, and one at the top when
+        ingest found changing text there too."""
+        return tuple(band for band in self.bands if band.kind == "subtitle")
+
+    @property
     def subtitle_band(self) -> Band | None:
-        return next((band for band in self.bands if band.kind == "subtitle"), None)
+        """The main subtitle band: the lowest."""
+        return self.subtitle_bands[-1] if self.subtitle_bands else None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import ClassVar
 
 from ..config import AsrConfig
@@ -102,17 +103,26 @@ class PhantomGuard(Guard):
 
 
 class PromptEchoGuard(Guard):
-    """Over unclear audio Whisper reads its own initial prompt back as speech."""
+    """Over unclear audio Whisper reads its own initial prompt back as speech, whole or after a word of
+    the line (a short 回家吧 came out as 我以为一部短剧的对白): a piece of a prompt makes up most of it."""
 
     reason = "prompt_echo"
     MIN_CHARS = 4
+    COVERAGE = 0.6
 
     def __init__(self, prompts: Iterable[str]) -> None:
         self.prompts = tuple(normalise(prompt) for prompt in prompts)
 
     def rejects(self, segment: SpeechSegment, previous: SpeechSegment | None) -> bool:
         text = normalise(segment.text)
-        return len(text) >= self.MIN_CHARS and any(text in prompt for prompt in self.prompts)
+        return any(
+            self.echoed(text, prompt) >= max(self.MIN_CHARS, self.COVERAGE * len(text)) for prompt in self.prompts
+        )
+
+    @staticmethod
+    def echoed(text: str, prompt: str) -> int:
+        """Length of the longest piece of `prompt` in `text`."""
+        return SequenceMatcher(None, text, prompt, autojunk=False).find_longest_match().size
 
 
 class EmptyGuard(Guard):

@@ -1,15 +1,18 @@
 """Burned-in subtitles: RapidOCR (PP-OCR det + rec, ONNX models inside the wheel) on the subtitle
-band of frames sampled at `ocr.sample_fps`, reads of one subtitle merged into one timed segment.
+bands of frames sampled at `ocr.sample_fps`, reads of one subtitle merged into one timed segment.
 
-A frame's lines are split by script: Chinese lines are the segment's `text`, Latin lines its
-`text_en` (bilingual subtitles put the English line under the Chinese one). Subtitles are centred,
-so lines far off the middle (signs, captions in the scene) are left out.
+A cue often fills several rows (a long line wrapped, a Chinese row over its English translation, an
+upper band as well as a lower one). The text boxes of a frame are put in reading order (rows top to
+bottom, each left to right) and split by script: Chinese rows are the segment's `text`, Latin rows its
+`text_en`. Subtitles are centred, so text far off the middle of a row (signs, captions in the scene) is
+left out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -21,7 +24,7 @@ import numpy as np
 from ..config import OcrConfig
 from ..errors import ModelError
 from ..model_cache import sha256_file
-from ..records import Box, FrameLayout, Segment
+from ..records import Band, Box, FrameLayout, SampledFrame, Segment
 from .text import collapse_spaces, has_cjk, has_latin, normalise, similarity, to_simplified
 
 OCR_PACKAGE = "rapidocr-onnxruntime"
@@ -56,19 +59,36 @@ def locate_ocr_model() -> OcrModel:
     )
 
 
-def ocr_region(layout: FrameLayout, config: OcrConfig) -> tuple[Box | None, str | None]:
-    """Where to read, and why not the subtitle band when it is not (for the stream's reason)."""
-    band = layout.subtitle_band
-    if band is not None:
-        pad = round((band.bottom - band.top) * config.band_padding)
-        box = Box(0, max(0, band.top - pad), layout.width, min(layout.height, band.bottom + pad))
-        return box, None
+def band_box(band: Band, layout: FrameLayout, config: OcrConfig) -> Box:
+    """The band with room above and below for a cue that wraps onto one more row than ingest saw."""
+    pad = max(round((band.bottom - band.top) * config.band_padding), round(layout.height * config.band_min_padding))
+    return Box(0, max(0, band.top - pad), layout.width, min(layout.height, band.bottom + pad))
+
+
+def ocr_regions(layout: FrameLayout, config: OcrConfig) -> tuple[tuple[Box, ...], str | None]:
+    """Where to read, top to bottom, and why not the subtitle bands when it is not (for the stream's reason)."""
+    if layout.subtitle_bands:
+        return tuple(band_box(band, layout, config) for band in layout.subtitle_bands), None
     if config.scan_lower_fraction > 0:
         top = int(layout.height * (1 - config.scan_lower_fraction))
-        return Box(0, min(top, layout.height - 1), layout.width, layout.height), (
+        return (Box(0, min(top, layout.height - 1), layout.width, layout.height),), (
             f"no subtitle band found; read the lowest {config.scan_lower_fraction:.0%} of the picture"
         )
-    return None, "no burned-in subtitle band found by ingest (ocr.scan_lower_fraction is 0)"
+    return (), "no burned-in subtitle band found by ingest (ocr.scan_lower_fraction is 0)"
+
+
+#: Blank rows between stacked regions: text detection never joins text across them.
+_REGION_GAP = 16
+
+
+def region_image(frame: SampledFrame, boxes: tuple[Box, ...]) -> np.ndarray:
+    """The regions of a frame stacked top to bottom (all span the full width), so one detection pass reads
+    an upper and a lower subtitle band in reading order."""
+    crops = [frame.crop(box) for box in boxes]
+    if len(crops) == 1:
+        return crops[0]
+    gap = np.zeros((_REGION_GAP, crops[0].shape[1], 3), dtype=crops[0].dtype)
+    return np.concatenate([part for crop in crops for part in (crop, gap)][:-1], axis=0)
 
 
 @dataclass(frozen=True)
@@ -85,15 +105,88 @@ class FrameRead:
         return normalise(self.zh + self.en)
 
 
-def split_by_script(lines: list[tuple[float, str]]) -> tuple[str, str]:
-    """(Chinese, Latin) text of (top, text) lines, top to bottom; lines of neither script are left out."""
-    chinese, latin = [], []
-    for _, text in sorted(lines):
-        if has_cjk(text):
-            chinese.append(text)
-        elif has_latin(text):
-            latin.append(text)
-    return collapse_spaces(" ".join(chinese)), collapse_spaces(" ".join(latin))
+@dataclass(frozen=True)
+class TextBox:
+    """One text line or segment that RapidOCR found: its extent in the region's pixels and its text."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    text: str
+    score: float
+
+    @classmethod
+    def of(cls, points: Any, text: str, score: Any) -> TextBox:
+        xs = [float(point[0]) for point in points]
+        ys = [float(point[1]) for point in points]
+        return cls(min(xs), min(ys), max(xs), max(ys), text.strip(), float(score))
+
+    @property
+    def middle(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def text_rows(boxes: list[TextBox]) -> list[list[TextBox]]:
+    """Boxes in reading order: rows top to bottom, each left to right. RapidOCR gives a row in several
+    boxes wherever a gap (a comma, a wide space) splits it, listed in no reliable order; a box belongs to
+    the row whose vertical middle is within half a row height of its own."""
+    rows: list[list[TextBox]] = []
+    for box in sorted(boxes, key=lambda box: box.middle):
+        if rows:
+            row = rows[-1]
+            middle = sum(part.middle for part in row) / len(row)
+            height = sum(part.height for part in row) / len(row)
+            if abs(box.middle - middle) <= height / 2:
+                row.append(box)
+                continue
+        rows.append([box])
+    return [sorted(row, key=lambda box: box.left) for row in rows]
+
+
+def centred(row: list[TextBox], width: int, tolerance: float) -> list[TextBox]:
+    """The parts of a row that belong to a centred subtitle. Parts closer than two row heights are one
+    stretch of text; a stretch whose middle is more than `tolerance` of the width off centre is scene text
+    (a sign, a caption). Each stretch is judged whole, so the halves of a long split row stay."""
+    gap = 2 * max(box.height for box in row)
+    stretches = [[row[0]]]
+    for box in row[1:]:
+        if box.left - stretches[-1][-1].right > gap:
+            stretches.append([box])
+        else:
+            stretches[-1].append(box)
+    return [
+        box
+        for stretch in stretches
+        if abs((stretch[0].left + stretch[-1].right) / 2 / width - 0.5) <= tolerance
+        for box in stretch
+    ]
+
+
+def join_parts(parts: list[str]) -> str:
+    """Texts left to right: a space between Latin words, none where either side is Chinese (full width)."""
+    joined = ""
+    for part in parts:
+        if joined and not (_wide(joined[-1]) or _wide(part[0])):
+            joined += " "
+        joined += part
+    return collapse_spaces(joined)
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def split_by_script(rows: list[str]) -> tuple[str, str]:
+    """(Chinese, Latin) text of rows in reading order. Chinese rows join without a space (a wrapped
+    Chinese line has none at the break), Latin rows with one; rows of neither script are left out."""
+    chinese = [row for row in rows if has_cjk(row)]
+    latin = [row for row in rows if not has_cjk(row) and has_latin(row)]
+    return "".join(chinese), collapse_spaces(" ".join(latin))
 
 
 @dataclass(frozen=True)
@@ -192,18 +285,13 @@ class SubtitleReader:
 
     def recognise(self, bgr: np.ndarray, width: int, time: float) -> FrameRead:
         result, _ = self.engine(bgr, use_cls=False)
-        lines, scores = [], []
-        for points, text, score in result or ():
-            xs = [point[0] for point in points]
-            ys = [point[1] for point in points]
-            centre = (min(xs) + max(xs)) / 2 / width
-            if float(score) < self.config.min_confidence or abs(centre - 0.5) > self.config.center_tolerance:
-                continue
-            lines.append((min(ys), text.strip()))
-            scores.append(float(score))
-        zh, en = split_by_script(lines)
+        boxes = [TextBox.of(*found) for found in result or ()]
+        boxes = [box for box in boxes if box.text and box.score >= self.config.min_confidence]
+        kept = [centred(row, width, self.config.center_tolerance) for row in text_rows(boxes)]
+        zh, en = split_by_script([join_parts([box.text for box in row]) for row in kept if row])
         if self.config.simplified_chinese:
             zh = to_simplified(zh)
+        scores = [box.score for row in kept for box in row]
         confidence = sum(scores) / len(scores) if scores else 0.0
         return FrameRead(time=time, zh=zh, en=en, confidence=confidence)
 

@@ -47,6 +47,14 @@ def agreement(subtitles: Sequence[Segment], speech: Sequence[Segment]) -> tuple[
     return similarity(shown[language][0], heard[language][0]), language
 
 
+def with_english_source(subtitle: Segment) -> Segment:
+    """A subtitle's text_en is the English row shown on screen, and says so (as speech's says it is
+    Whisper's translation): a reader of the timeline can tell what was authored from what a model wrote."""
+    if subtitle.text_en is None:
+        return subtitle
+    return replace(subtitle, extra={**subtitle.extra, "text_en_source": "subtitle"})
+
+
 @dataclass(frozen=True)
 class Reconciled:
     speech: list[Segment]
@@ -57,6 +65,7 @@ class Reconciled:
 def reconcile(speech: Sequence[Segment], subtitles: Sequence[Segment], min_overlap: float) -> Reconciled:
     """Link each subtitle to the speech segments that overlap it by at least `min_overlap` of the
     shorter of the two; each side gets `linked_ids`, and `agreement` with its linked group."""
+    subtitles = [with_english_source(subtitle) for subtitle in subtitles]
     links: dict[str, list[Segment]] = {}
     for subtitle in subtitles:
         for segment in speech:

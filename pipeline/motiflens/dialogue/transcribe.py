@@ -1,11 +1,11 @@
 """Speech → timed segments with faster-whisper.
 
 Mixed zh/en dialogue must not be forced into one language. The audio is cut by VAD into speech
-regions (pauses between lines); regions close in time form spans (at most one Whisper window) and
-the language of every span and every region is detected. A region speaks its span's language unless
-its own detection is sure of another (`asr.language_switch_probability`); neighbouring regions of
-one language are then grouped into chunks, each decoded with its own language. Times of every
-segment and word are from the start of the video.
+regions (pauses between lines). The episode's languages are detected first, on windows of its speech,
+then every region's (`language_id`): a region keeps its own language when sure of it and otherwise
+speaks the episode language its detection resembles. Neighbouring regions of one language are grouped
+into chunks, each decoded on its own, in its own language, with only that language's prompt: no text of
+another language conditions it. Times of every segment and word are from the start of the video.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from ..errors import ConfigError
 from ..log import get_logger
 from ..records import Segment, Word
 from .guards import SpeechSegment, apply_guards, build_guards
+from .language_id import Detection, EpisodeLanguages, episode_languages, line_language, speech_windows
 from .text import collapse_spaces, has_cjk, has_latin, to_simplified
-from .whisper_model import WhisperWeights
+from .whisper_model import WhisperWeights, at_least
 
 log = get_logger("asr")
 
@@ -66,23 +67,6 @@ def check_languages(config: AsrConfig) -> None:
     unknown = sorted(set(asked) - set(_LANGUAGE_CODES))
     if unknown:
         raise ConfigError(f"asr: unknown language code(s) {unknown}; Whisper knows {' '.join(_LANGUAGE_CODES)}")
-
-
-def assign_languages(
-    regions: list[SpeechChunk], spans: list[SpeechChunk], switch_probability: float
-) -> list[SpeechChunk]:
-    """Each region speaks the language of the span (time-grouped speech) it lies in, unless its own
-    detection names another language at least `switch_probability` surely: short regions are often
-    misdetected, while a span has more audio to judge from, but a clearly different line (an English
-    reply in Mandarin dialogue) keeps its own language."""
-    assigned = []
-    for region in regions:
-        span = next((span for span in spans if span.start <= region.start and region.end <= span.end), None)
-        own = span is None or region.language == span.language or region.language_probability >= switch_probability
-        assigned.append(
-            region if own else replace(region, language=span.language, language_probability=span.language_probability)
-        )
-    return assigned
 
 
 def group_chunks(regions: list[SpeechChunk], max_seconds: float, max_gap: float) -> list[SpeechChunk]:
@@ -134,6 +118,7 @@ class SpeechResult:
     segments: list[SpeechSegment]
     chunks: list[SpeechChunk]
     dropped: Counter = field(default_factory=Counter)
+    episode: EpisodeLanguages | None = None  # None when asr.language forces one
 
     @property
     def language(self) -> str | None:
@@ -154,6 +139,7 @@ class SpeechResult:
             "segments": len(self.segments),
             "dropped": dict(sorted(self.dropped.items())),
             "speech_seconds_by_language": {lang: round(value, 3) for lang, value in sorted(seconds.items())},
+            **({"episode_languages": self.episode.to_json()} if self.episode is not None else {}),
             "chunks": [chunk.to_json() for chunk in self.chunks],
         }
 
@@ -299,6 +285,12 @@ class SpeechTranscriber:
         self.decoder: Decoder | None = None
 
     @property
+    def translates(self) -> bool:
+        """Whisper's translate task only on models big enough to translate (asr.translate_min_model):
+        base turns 我想问我在滨海新区有房 into "I am in the military center of the military"."""
+        return self.config.translate and at_least(self.weights.size, self.config.translate_min_model)
+
+    @property
     def compute_type(self) -> str:
         return COMPUTE_TYPES[self.device] if self.config.compute_type == "auto" else self.config.compute_type
 
@@ -323,6 +315,13 @@ class SpeechTranscriber:
             self.compute_type,
             threads,
         )
+        if self.config.translate and not self.translates:
+            log.info(
+                "no English text_en from whisper %s: its size (%s) is below asr.translate_min_model (%s)",
+                self.weights.name,
+                self.weights.size or "unknown",
+                self.config.translate_min_model,
+            )
 
     def close(self) -> None:
         self.decoder = None
@@ -335,20 +334,20 @@ class SpeechTranscriber:
 
         # Temperature fallback samples: seed per track so that results do not depend on the video order.
         ctranslate2.set_random_seed(self.seed)
-        chunks = self.language_chunks(audio)
+        chunks, episode = self.language_chunks(audio)
         if not chunks:
-            return SpeechResult(segments=[], chunks=[])
+            return SpeechResult(segments=[], chunks=[], episode=episode)
         segments = self.decoder.decode(audio, chunks, "transcribe", self.config.word_timestamps)
         if self.config.simplified_chinese:
             segments = [simplify(segment) if segment.language == "zh" else segment for segment in segments]
         kept, dropped = apply_guards(segments, self.guards)
         foreign = [chunk for chunk in chunks if chunk.language != "en"]
-        if self.config.translate and foreign and kept:
+        if self.translates and foreign and kept:
             translated = self.decoder.decode(audio, foreign, "translate", False)
             # Small models sometimes "translate" into the source language; such pieces are no English.
             english = [(piece.start, piece.end, piece.text) for piece in translated if is_english(piece.text)]
             kept = attach_translations(kept, english)
-        return SpeechResult(segments=kept, chunks=chunks, dropped=dropped)
+        return SpeechResult(segments=kept, chunks=chunks, dropped=dropped, episode=episode)
 
     def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -364,36 +363,34 @@ class SpeechTranscriber:
             for span in get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
         ]
 
-    def language_chunks(self, audio: np.ndarray) -> list[SpeechChunk]:
-        """Speech regions → spans grouped by time, language detected on both → chunks of one language."""
+    def language_chunks(self, audio: np.ndarray) -> tuple[list[SpeechChunk], EpisodeLanguages | None]:
+        """Speech regions, each given its language (the episode's languages heard first), grouped into
+        chunks of one language."""
         limits = (self.config.chunk_max_seconds, self.config.chunk_max_gap_seconds)
-        regions = [SpeechChunk(start, end, "", 0.0) for start, end in self.speech_regions(audio)]
+        regions = self.speech_regions(audio)
         if self.config.language is not None:
-            forced = [replace(region, language=self.config.language, language_probability=1.0) for region in regions]
-            return group_chunks(forced, *limits)
-        detected = [self.detect(audio, region) for region in regions]
-        sure = self.config.language_switch_probability
-        spans = []
-        for group in group_chunks(regions, *limits):
-            members = [region for region in detected if group.start <= region.start and region.end <= group.end]
-            if [(region.start, region.end) for region in members] == [(group.start, group.end)]:
-                spans.append(members[0])  # the same audio: the same detection
-            elif any(region.language_probability < sure for region in members):
-                spans.append(self.detect(audio, group))
-            # else every region keeps its own language and the span's would go unused: one encoder pass saved
-        return group_chunks(assign_languages(detected, spans, sure), *limits)
+            forced = [SpeechChunk(start, end, self.config.language, 1.0) for start, end in regions]
+            return group_chunks(forced, *limits), None
+        if not regions:
+            return [], None
+        lines = {region: self.detect(audio, [region]) for region in regions}
+        windows = [
+            lines[window[0]] if len(window) == 1 else self.detect(audio, window)  # one region: same audio
+            for window in speech_windows(regions, self.config.episode_windows)
+        ]
+        allowed, sure = self.config.languages, self.config.language_switch_probability
+        episode = episode_languages(windows, list(lines.values()), allowed, sure)
+        log.debug("episode languages: %s", episode.to_json())
+        chunks = [SpeechChunk(*region, *line_language(lines[region], episode, allowed, sure)) for region in regions]
+        return group_chunks(chunks, *limits), episode
 
-    def detect(self, audio: np.ndarray, chunk: SpeechChunk) -> SpeechChunk:
-        piece = audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
-        language, probability, ranking = self.model.detect_language(audio=piece)
-        allowed = set(self.config.languages)
-        candidates = [(name, prob) for name, prob in ranking if name in allowed]
-        total = sum(prob for _, prob in candidates)
-        if candidates and total > 0:  # renormalised over the allowed languages
-            language, probability = max(candidates, key=lambda item: item[1])
-            probability /= total
-        log.debug("speech %.2f-%.2f s: %s (%.2f)", chunk.start, chunk.end, language, probability)
-        return replace(chunk, language=language, language_probability=float(probability))
+    def detect(self, audio: np.ndarray, regions: list[tuple[float, float]]) -> Detection:
+        """Whisper's probabilities of every language for these regions' speech, joined without the pauses."""
+        piece = np.concatenate([audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] for start, end in regions])
+        _, _, ranking = self.model.detect_language(audio=piece)
+        detection = Detection(seconds=len(piece) / SAMPLE_RATE, probabilities=dict(ranking))
+        log.debug("speech %.2f-%.2f s: %s (%.2f)", regions[0][0], regions[-1][1], *detection.top)
+        return detection
 
 
 def speech_records(segments: list[SpeechSegment], duration: float) -> list[Segment]:
@@ -417,6 +414,7 @@ def speech_records(segments: list[SpeechSegment], duration: float) -> list[Segme
                 extra={
                     "confidence": round(min(1.0, math.exp(segment.avg_logprob)), 3),
                     "no_speech_prob": round(segment.no_speech_prob, 3),
+                    **({"text_en_source": "whisper_translate"} if segment.text_en else {}),
                 },
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,28 @@ from ..models import ModelCard, cache_dir, load_model_cards
 #: A CTranslate2 Whisper folder needs these; without tokenizer.json faster-whisper would go online.
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 WEIGHTS_FILE = "model.bin"
+#: Whisper model sizes, smallest first (the choices of asr.translate_min_model).
+WHISPER_SIZES = ("tiny", "base", "small", "medium", "large")
+
+
+def whisper_size(name: str) -> str | None:
+    """The size a model name spells (whisper-base, Systran/faster-whisper-large-v3, distil-large-v3);
+    turbo is large-v3 with a smaller decoder."""
+    for token in re.split(r"[^a-z0-9]+", name.lower()):
+        if token in WHISPER_SIZES:
+            return token
+        if token == "turbo":
+            return "large"
+    return None
+
+
+def card_size(card: ModelCard) -> str | None:
+    return whisper_size(card.name) or whisper_size(card.id)
+
+
+def at_least(size: str | None, minimum: str) -> bool:
+    """Whether a model of `size` is `minimum` or larger; an unknown size is not."""
+    return size is not None and WHISPER_SIZES.index(size) >= WHISPER_SIZES.index(minimum)
 
 
 @dataclass(frozen=True)
@@ -30,6 +53,7 @@ class WhisperWeights:
     folder: Path
     id: str
     sha256: str | None
+    size: str | None = None  # one of WHISPER_SIZES, from the name; None when the name tells none
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "sha256": self.sha256}
@@ -176,7 +200,7 @@ class WhisperResolver:
                 raise ModelError(f"speech model {card.name!r} has source {card.source!r}, which cannot be fetched")
             manifest = fetcher.fetch(card, folder)
         check_sha256(card.name, manifest.sha256, card.sha256, f"the model cache {folder}")
-        return WhisperWeights(name=card.name, folder=folder, id=card.id, sha256=manifest.sha256)
+        return WhisperWeights(name=card.name, folder=folder, id=card.id, sha256=manifest.sha256, size=card_size(card))
 
     @staticmethod
     def _local(folder: Path) -> WhisperWeights:
@@ -185,4 +209,6 @@ class WhisperResolver:
             raise ModelError(f"{folder} is not a CTranslate2 Whisper folder: it lacks {', '.join(absent)}")
         manifest = ModelManifest.read(folder)
         digest = manifest.sha256 if manifest and manifest.intact(folder) else sha256_file(folder / WEIGHTS_FILE)
-        return WhisperWeights(name=folder.name, folder=folder, id=str(folder.resolve()), sha256=digest)
+        # only the folder's own name: the parents of a path say nothing of the model
+        size = whisper_size(folder.name)
+        return WhisperWeights(name=folder.name, folder=folder, id=str(folder.resolve()), sha256=digest, size=size)

@@ -1,4 +1,4 @@
-"""OCR: burned-in subtitles read from the subtitle band, merged into timed segments and reconciled
+"""OCR: burned-in subtitles read from the subtitle bands, merged into timed segments and reconciled
 with the speech segments of the same video.
 
 Without a subtitle band from ingest the stream is `skipped` with the reason: ingest looks for text
@@ -75,7 +75,7 @@ class OcrStage(Stage):
         return {"ocr": self.model.to_json()} if self.model is not None else {}
 
     def process(self, work: VideoWork) -> None:
-        from ..dialogue.ocr import merge_reads, ocr_region, span_segments
+        from ..dialogue.ocr import merge_reads, ocr_regions, region_image, span_segments
         from ..dialogue.reconcile import reconcile
         from ..dialogue.subtitles import write_exports
 
@@ -86,15 +86,15 @@ class OcrStage(Stage):
         if work.info is None or work.layout is None:
             work.streams["ocr"] = StreamStatus("skipped", "no screen layout from ingest")
             return
-        box, why = ocr_region(work.layout, config)
-        if box is None:
+        boxes, why = ocr_regions(work.layout, config)
+        if not boxes:
             work.streams["ocr"] = StreamStatus("skipped", why)
             return
 
         times = sample_times(work.info.duration_seconds, config.sample_fps)
         frames = prefetch(self.frame_reader.read(work.source.path, work.info, times), self.config.run.prefetch_frames)
         detected_before, recognised_before = self.reader.detected, self.reader.recognised
-        reads = self.reader.read_all((frame.time_seconds, frame.crop(box)) for frame in frames)
+        reads = self.reader.read_all((frame.time_seconds, region_image(frame, boxes)) for frame in frames)
         work.warnings.extend(self.frame_reader.warnings)
         subtitles = span_segments(merge_reads(reads, config), config.sample_fps, work.info.duration_seconds)
 
@@ -107,7 +107,7 @@ class OcrStage(Stage):
         )
         write_exports(work.transcript, work.workdir)
         work.stats["ocr"] = {
-            "region": box.to_json(),
+            "regions": [box.to_json() for box in boxes],
             "frames_read": len(reads),
             "frames_with_text": sum(1 for read in reads if read.key),
             # the rest reused the read of an unchanged earlier frame (ocr.static_max_change, ocr.reuse_max_change)
