@@ -1,12 +1,14 @@
 """Vertical frames are tiled, never centre-cropped; the winning tile becomes the screen region."""
 
+from dataclasses import replace
+
 import numpy as np
 import open_clip
 import pytest
 import torch
 from motiflens.config import BandsConfig, TilesConfig
 from motiflens.layout import analyse_layout
-from motiflens.records import Box, SampledFrame
+from motiflens.records import Band, Box, SampledFrame
 from motiflens.visual.scoring import pool_tiles, presence_scores
 from motiflens.visual.tiles import NEUTRAL_FILL, TileCropper, pad_to_square
 from visual_helpers import vertical_layout
@@ -96,3 +98,12 @@ def test_presence_is_scored_against_background_not_as_a_softmax_over_symbols() -
     assert scores[0] == pytest.approx(scores[1]) and scores.sum() > 1.5
     background_only = presence_scores(axis[2:3], bank)[0]
     assert (background_only < 0.01).all()
+
+
+def test_an_upper_subtitle_band_is_masked_too() -> None:
+    layout = vertical_layout(540, 960, subtitle=(800, 860), full_frame=False)
+    layout = replace(layout, bands=(Band("subtitle", 60, 120, 0.9), *layout.bands))
+    frame = SampledFrame(0, 0.0, np.full((480, 270, 3), 255, dtype=np.uint8), scale=0.5)
+    masked = TileCropper(layout).masked(frame).image
+    assert (masked[30:60] == NEUTRAL_FILL).all() and (masked[400:430] == NEUTRAL_FILL).all()
+    assert (masked[60:400] == 255).all()

@@ -34,14 +34,14 @@ class TileCropper:
     mask_subtitles: bool = True
 
     def masked(self, frame: SampledFrame) -> SampledFrame:
-        """The frame with its subtitle band (full-resolution rows) painted NEUTRAL_FILL, in working pixels."""
-        band = self.layout.subtitle_band
-        if not self.mask_subtitles or band is None:
+        """The frame with its subtitle bands (full-resolution rows; lower and upper) painted NEUTRAL_FILL, in
+        working pixels."""
+        bands = self.layout.subtitle_bands
+        if not self.mask_subtitles or not bands:
             return frame
         image = frame.image.copy()
-        top = round(band.top * frame.scale)
-        bottom = round(band.bottom * frame.scale)
-        image[top:bottom] = NEUTRAL_FILL
+        for band in bands:
+            image[round(band.top * frame.scale) : round(band.bottom * frame.scale)] = NEUTRAL_FILL
         return replace(frame, image=image)
 
     def crops(self, frame: SampledFrame) -> list[Image.Image]:
