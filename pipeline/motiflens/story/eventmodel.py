@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..agreement import prf
 from .definitions import Definitions
 from .devset import NO_EVENT, DevLine, EventLines
 from .lexicon import TermMatcher
@@ -200,10 +201,8 @@ def per_type_scores(
         tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
         fp = sum(1 for g, p in zip(gold, predicted, strict=True) if g != label and p == label)
         fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+        precision, recall, f1 = prf(tp, fp, fn)
+        scores[label] = {"precision": precision or 0.0, "recall": recall or 0.0, "f1": f1 or 0.0, "support": tp + fn}
     return scores
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..agreement import bootstrap_ci, cohen_kappa, confusion, krippendorff_alpha_nominal
+from ..agreement import bootstrap_ci, cohen_kappa, confusion, krippendorff_alpha_nominal, prf
 from ..config import AlignConfig, StoryConfig
 from ..records import PlotEvent, Segment, Shot, SymbolOccurrence
 from ..taxonomy import Taxonomy
@@ -90,7 +90,7 @@ def _micro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p != NO_EVENT)
     fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p != NO_EVENT and g != p)
     fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g != NO_EVENT and g != p)
-    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    return prf(tp, fp, fn)[2] or 0.0
 
 
 class SceneJudge:
