@@ -7,7 +7,7 @@
 1. Workload: N episodes of S seconds, W x H, 25 fps, H.264 + AAC, made by looping the bundled samples
    (data/samples/*.mp4: speech, burned-in subtitles, hard cuts) with the ffmpeg binary of imageio-ffmpeg.
    Every command is in the JSON; a file is reused when its sidecar holds the same command key.
-2. Pipeline: `motiflens.runner.Runner` in this process on a fresh output folder (no checkpoint reuse).
+2. Pipeline: `motiflens.run.runner.Runner` in this process on a fresh output folder (no checkpoint reuse).
    Stage seconds come from run.json, counts (frames, tiles, audio seconds) from its per-video `stats`.
 3. Components alone, in the same process, on the same work: PyAV decode of the very frames each stage
    decodes (FrameReader, same times and sizes), audio extraction, PySceneDetect on the decoded shot frames,
@@ -163,7 +163,7 @@ def versions(ffmpeg: str) -> dict[str, str | None]:
     import importlib.metadata
 
     from motiflens import __version__
-    from motiflens.environment import package_versions
+    from motiflens.core.environment import package_versions
 
     found: dict[str, str | None] = {"motiflens": __version__, **package_versions()}
     for name in ("onnxruntime", "rapidocr-onnxruntime", "scenedetect-headless", "sentence-transformers"):
@@ -288,7 +288,7 @@ def effective_overrides(args: argparse.Namespace) -> list[str]:
 
 
 def load(args: argparse.Namespace):
-    from motiflens.config import load_config
+    from motiflens.core.config import load_config
 
     config = load_config(args.config, effective_overrides(args))
     if config.visual.model == "test":
@@ -316,8 +316,8 @@ def warm_imports() -> float:
 
 def run_pipeline(config: Any, videos: list[Path], out_dir: Path, sampler: RssSampler) -> dict[str, Any]:
     """Runner over `videos` in a fresh folder; wall seconds, run.json, peak RSS."""
-    from motiflens.discovery import discover
-    from motiflens.runner import Runner
+    from motiflens.run.discovery import discover
+    from motiflens.run.runner import Runner
 
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -426,18 +426,18 @@ def run_components(config: Any, videos: list[Path], scratch: Path) -> dict[str, 
     """Each model and decoder alone on the same work the pipeline did; counts show it is the same."""
     import numpy as np
     import torch
-    from motiflens.audio import AudioExtractor, read_wav_float32
+    from motiflens.core.environment import resolve_device
+    from motiflens.core.taxonomy import load_taxonomy, taxonomy_paths
     from motiflens.dialogue.ocr import SubtitleReader, ocr_regions, region_image
     from motiflens.dialogue.transcribe import SpeechTranscriber
     from motiflens.dialogue.whisper_model import WhisperResolver
-    from motiflens.discovery import discover
-    from motiflens.environment import resolve_device
-    from motiflens.frames import FrameReader, sample_times
-    from motiflens.layout import analyse_layout
-    from motiflens.probe import probe
+    from motiflens.media.audio import AudioExtractor, read_wav_float32
+    from motiflens.media.frames import FrameReader, sample_times
+    from motiflens.media.layout import analyse_layout
+    from motiflens.media.probe import probe
+    from motiflens.run.discovery import discover
     from motiflens.stages.ingest import analysis_times
     from motiflens.stages.shots import DETECTORS, shots_from_starts
-    from motiflens.taxonomy import load_taxonomy, taxonomy_paths
     from motiflens.visual.backend import create_backend
     from motiflens.visual.dedup import Deduplicator
     from motiflens.visual.prompts import build_prompt_bank
@@ -626,8 +626,8 @@ def child_run(args: argparse.Namespace) -> None:
     sampler = RssSampler()
     video = Path(args.child_video)
     result = run_pipeline(config, [video], Path(args.child_out), sampler)
-    from motiflens.discovery import discover
-    from motiflens.probe import probe
+    from motiflens.media.probe import probe
+    from motiflens.run.discovery import discover
 
     duration = probe(discover([video], config.input)[0]).duration_seconds
     print(json.dumps({
@@ -698,7 +698,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     import imageio_ffmpeg
-    from motiflens.log import configure_logging
+    from motiflens.core.log import configure_logging
 
     configure_logging(quiet=True)
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
@@ -707,9 +707,9 @@ def main(argv: list[str] | None = None) -> None:
     plans, long_plan = build_workload(args, ffmpeg)
     files = [plan["file"] for plan in plans]
 
-    from motiflens.discovery import discover
-    from motiflens.environment import describe_platform, resolve_device
-    from motiflens.probe import probe
+    from motiflens.core.environment import describe_platform, resolve_device
+    from motiflens.media.probe import probe
+    from motiflens.run.discovery import discover
 
     video_seconds = sum(probe(source).duration_seconds for source in discover(files, config.input))
     workload = describe_workload(args, plans, ffmpeg)

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import click
-from motiflens.config import load_config
-from motiflens.discovery import discover
-from motiflens.environment import describe_platform, resolve_device
+from motiflens.core.config import load_config
+from motiflens.core.environment import describe_platform, resolve_device
+from motiflens.run.discovery import discover
 from motiflens.stages.asr import AsrStage
 from motiflens.stages.base import VideoWork
 from motiflens.stages.ingest import IngestStage

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from motiflens.config import Config, load_config
+from motiflens.core.config import Config, load_config
+from motiflens.core.records import Segment, VideoSource
 from motiflens.dialogue.text import has_cjk, normalise
-from motiflens.records import Segment, VideoSource
 from motiflens.stages.base import VideoWork
 from motiflens.stages.ingest import IngestStage
 from motiflens.stages.ocr import OcrStage

@@ -20,7 +20,7 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from motiflens.config import load_config
+from motiflens.core.config import load_config
 from real_speech import listening, real_cases, recordings_problem, score, short_mandarin_lines
 
 

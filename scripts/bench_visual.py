@@ -55,12 +55,12 @@ def main() -> None:
     os.environ["MOTIFLENS_ALLOW_TEST_MODELS"] = "1"
     os.environ.setdefault("MOTIFLENS_CACHE", tempfile.mkdtemp(prefix="motiflens-bench-"))
     import torch
-    from motiflens.config import Config
-    from motiflens.discovery import discover
-    from motiflens.frames import FrameReader
+    from motiflens.core.config import Config
+    from motiflens.core.taxonomy import builtin_taxonomy_path, load_taxonomy
+    from motiflens.media.frames import FrameReader
+    from motiflens.run.discovery import discover
     from motiflens.stages.base import VideoWork
     from motiflens.stages.ingest import IngestStage
-    from motiflens.taxonomy import builtin_taxonomy_path, load_taxonomy
     from motiflens.visual.backend import create_backend
     from motiflens.visual.engine import FrameScorer
     from motiflens.visual.prompts import build_prompt_bank

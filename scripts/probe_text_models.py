@@ -363,7 +363,7 @@ def installed_mb(packages: tuple[str, ...]) -> dict[str, float]:
 
 def measure(name: str, seconds: float) -> dict:
     """One card, in this process (the parent starts one process per card)."""
-    from motiflens.config import StoryConfig
+    from motiflens.core.config import StoryConfig
     from motiflens.story.text_model import TextEncoder, cpu_threads, resolve_text_model, text_cards
 
     settings = StoryConfig(text_model=name)

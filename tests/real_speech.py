@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 from media import SpeechPiece, make_speech_video
-from motiflens.audio import AudioExtractor
-from motiflens.config import Config
+from motiflens.core.config import Config
+from motiflens.core.records import Segment, VideoSource
 from motiflens.dialogue.text import normalise, to_simplified
-from motiflens.records import Segment, VideoSource
+from motiflens.media.audio import AudioExtractor
 from motiflens.stages.asr import AsrStage
 from motiflens.stages.base import VideoWork
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from motiflens.tables import write_tables
+from motiflens.reports.tables import write_tables
 from report_helpers import make_timeline
 
 SKIP_REASON = "no weights for visual model 'clip-vit-b-32' (visual.on_missing_weights=skip)"

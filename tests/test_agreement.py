@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from motiflens.agreement import bootstrap_ci, cohen_kappa, confusion, krippendorff_alpha_nominal, prf
+from motiflens.core.agreement import bootstrap_ci, cohen_kappa, confusion, krippendorff_alpha_nominal, prf
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", example A: two observers, binary data,
 # ten units, no missing values; published alpha = 0.095.

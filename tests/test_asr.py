@@ -9,8 +9,8 @@ from typing import get_args
 
 import numpy as np
 import pytest
-from motiflens.audio import AudioExtractor, read_wav_float32
-from motiflens.config import AsrConfig, Config
+from motiflens.core.config import AsrConfig, Config
+from motiflens.core.records import AudioTrack, Segment, StreamStatus, Transcript, VideoSource, Word
 from motiflens.dialogue.guards import (
     NoSpeechGuard,
     PhantomGuard,
@@ -44,7 +44,7 @@ from motiflens.dialogue.whisper_model import (
     speech_cards,
     whisper_size,
 )
-from motiflens.records import AudioTrack, Segment, StreamStatus, Transcript, VideoSource, Word
+from motiflens.media.audio import AudioExtractor, read_wav_float32
 from motiflens.stages.asr import AsrStage
 from motiflens.stages.base import VideoWork
 
@@ -417,7 +417,7 @@ def test_disabled_asr_is_skipped(tmp_path: Path) -> None:
 
 
 def test_unknown_language_codes_are_refused_before_work() -> None:
-    from motiflens.errors import ConfigError
+    from motiflens.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"unknown language code\(s\) \['xx'\]"):
         AsrStage(Config(asr=AsrConfig(languages=("zh", "xx")))).prepare()

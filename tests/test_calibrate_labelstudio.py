@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
+from motiflens.core.taxonomy import load_taxonomy, taxonomy_paths
 from motiflens.reports.labelstudio import to_labelstudio_tasks
-from motiflens.taxonomy import load_taxonomy, taxonomy_paths
-from motiflens.visual.calibrate import fit_verdict_thresholds, match_verdicts
+from motiflens.run.calibrate import fit_verdict_thresholds, match_verdicts
 from report_helpers import make_timeline
 
 RED_PEAKS = [0.50, 0.52, 0.55, 0.57, 0.58, 0.60, 0.62, 0.65, 0.68, 0.72]

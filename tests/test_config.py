@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_CONFIG
-from motiflens.config import Config, load_config
-from motiflens.errors import ConfigError
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_CONFIG
+from motiflens.core.config import Config, load_config
+from motiflens.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

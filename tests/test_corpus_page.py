@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from motiflens.errors import InputError
+from motiflens.core.errors import InputError
 from motiflens.reports.corpus_page import corpus_data, nice_ticks, parse_date, write_corpus_page
+from motiflens.reports.tables import write_tables
 from motiflens.reports.video_page import write_video_page
-from motiflens.tables import write_tables
 from report_helpers import ALL_PAYLOADS, XSS_PAYLOADS, parse_page
 from run_helpers import SKIP_REASON, VIDEOS, make_run, timelines
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from motiflens.errors import ConfigError
+from motiflens.core.errors import ConfigError
 from motiflens.story.definitions import (
     EVENT_TYPE_IDS,
     THEME_IDS,

@@ -2,9 +2,9 @@ import os
 from pathlib import Path
 
 import pytest
-from motiflens.config import InputConfig
-from motiflens.discovery import discover, video_id_for
-from motiflens.errors import InputError
+from motiflens.core.config import InputConfig
+from motiflens.core.errors import InputError
+from motiflens.run.discovery import discover, video_id_for
 
 
 def touch(path: Path) -> Path:

@@ -11,9 +11,9 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.errors import InputError
-from motiflens.evaluation import (
+from motiflens.cli.main import cli
+from motiflens.core.errors import InputError
+from motiflens.reports.evaluation import (
     GoldRow,
     Item,
     evaluate_run,

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_OK
-from motiflens.config import MentionsConfig, StoryConfig
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_OK
+from motiflens.core.config import MentionsConfig, StoryConfig
 from motiflens.dialogue.text import similarity
 from motiflens.story.definitions import EVENT_TYPE_IDS, load_builtin
 from motiflens.story.devset import ROLES, load_event_lines, load_role_scenes

@@ -5,12 +5,12 @@ from pathlib import Path
 import media
 import numpy as np
 import pytest
-from motiflens.audio import AudioExtractor, read_wav_float32
-from motiflens.config import FramesConfig
-from motiflens.errors import DecodeError, UnsupportedMedia, VideoOpenFailure
-from motiflens.frames import FrameReader, sample_times
-from motiflens.probe import is_variable_frame_rate, probe
-from motiflens.records import VideoSource
+from motiflens.core.config import FramesConfig
+from motiflens.core.errors import DecodeError, UnsupportedMedia, VideoOpenFailure
+from motiflens.core.records import VideoSource
+from motiflens.media.audio import AudioExtractor, read_wav_float32
+from motiflens.media.frames import FrameReader, sample_times
+from motiflens.media.probe import is_variable_frame_rate, probe
 
 
 def source(path: Path) -> VideoSource:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from motiflens.errors import InputError
+from motiflens.core.errors import InputError
 from motiflens.reports.labelstudio import (
     labelstudio_config,
     read_labelstudio_export,

@@ -2,9 +2,9 @@ import itertools
 
 import numpy as np
 import pytest
-from motiflens.config import BandsConfig, TilesConfig
-from motiflens.layout import analyse_layout, square_tiles
-from motiflens.records import Box, SampledFrame
+from motiflens.core.config import BandsConfig, TilesConfig
+from motiflens.core.records import Box, SampledFrame
+from motiflens.media.layout import analyse_layout, square_tiles
 
 
 def covered(boxes: list[Box], content: Box) -> np.ndarray:

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.config import Config, OcrConfig
+from motiflens.cli.main import cli
+from motiflens.core.config import Config, OcrConfig
+from motiflens.core.records import Band, Box, FrameLayout, Segment, VideoSource
 from motiflens.dialogue.ocr import (
     FrameRead,
     RecognisedFrame,
@@ -23,7 +24,6 @@ from motiflens.dialogue.ocr import (
 )
 from motiflens.dialogue.reconcile import agreement, reconcile
 from motiflens.dialogue.text import similarity
-from motiflens.records import Band, Box, FrameLayout, Segment, VideoSource
 from motiflens.stages.base import VideoWork
 from motiflens.stages.ingest import IngestStage
 from motiflens.stages.ocr import OcrStage

@@ -15,7 +15,8 @@ from types import ModuleType
 import media
 import numpy as np
 import pytest
-from motiflens.config import BandsConfig, Config, OcrConfig, TilesConfig
+from motiflens.core.config import BandsConfig, Config, OcrConfig, TilesConfig
+from motiflens.core.records import SampledFrame, VideoSource
 from motiflens.dialogue.ocr import (
     SubtitleReader,
     TextBox,
@@ -26,8 +27,7 @@ from motiflens.dialogue.ocr import (
     split_by_script,
     text_rows,
 )
-from motiflens.layout import analyse_layout
-from motiflens.records import SampledFrame, VideoSource
+from motiflens.media.layout import analyse_layout
 from motiflens.stages.base import VideoWork
 from motiflens.stages.ingest import IngestStage
 from motiflens.stages.ocr import OcrStage

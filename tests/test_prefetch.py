@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from motiflens.prefetch import prefetch
+from motiflens.media.prefetch import prefetch
 
 
 def test_items_come_in_order_with_and_without_a_thread() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
-from motiflens.errors import InputError
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
+from motiflens.core.errors import InputError
 from motiflens.reports.query import QueryError, connect, format_value, query_to_csv, run_query
-from motiflens.tables import TABLES
+from motiflens.reports.tables import TABLES
 from run_helpers import make_run
 
 ROOT = Path(__file__).resolve().parents[1]

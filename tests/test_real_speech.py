@@ -16,14 +16,14 @@ from pathlib import Path
 import jsonschema
 import media
 import pytest
-from motiflens.config import Config
+from motiflens.core.config import Config
+from motiflens.core.records import Segment
 from motiflens.dialogue.guards import SpeechSegment
 from motiflens.dialogue.reconcile import reconcile
 from motiflens.dialogue.text import has_cjk
 from motiflens.dialogue.transcribe import speech_records
-from motiflens.records import Segment
+from motiflens.run.timeline import timeline_schema
 from motiflens.stages.base import VideoWork
-from motiflens.timeline import timeline_schema
 from real_speech import (
     REAL_SPEECH,
     Case,

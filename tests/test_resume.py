@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from motiflens.checkpoint import decode, encode
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
-from motiflens.config import InputConfig
-from motiflens.discovery import discover, parse_shard, select_shard, shard_of
-from motiflens.errors import InputError
-from motiflens.records import (
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
+from motiflens.core.config import InputConfig
+from motiflens.core.errors import InputError
+from motiflens.core.records import (
     Evidence,
     Mention,
     PlotEvent,
@@ -30,6 +28,8 @@ from motiflens.records import (
     Transcript,
     Word,
 )
+from motiflens.run.checkpoint import decode, encode
+from motiflens.run.discovery import discover, parse_shard, select_shard, shard_of
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import media
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_INPUT, EXIT_OK, EXIT_VIDEO_FAILED
-from motiflens.timeline import validate_timeline
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_INPUT, EXIT_OK, EXIT_VIDEO_FAILED
+from motiflens.run.timeline import validate_timeline
 
 
 def run_cli(*args: str) -> tuple[int, str]:
@@ -155,7 +155,7 @@ def test_probe_command_prints_json_lines(bad_batch: Path) -> None:
 
 
 def test_outputs_stay_inside_the_output_folder(tmp_path: Path) -> None:
-    from motiflens.atomic import inside
+    from motiflens.core.atomic import inside
 
     with pytest.raises(ValueError, match="outside"):
         inside(tmp_path, "videos", "../../escape")
@@ -163,7 +163,7 @@ def test_outputs_stay_inside_the_output_folder(tmp_path: Path) -> None:
 
 
 def test_atomic_writes_get_the_mode_a_plain_open_would(tmp_path: Path) -> None:
-    from motiflens.atomic import write_text
+    from motiflens.core.atomic import write_text
 
     plain = tmp_path / "plain.txt"
     plain.write_text("x")

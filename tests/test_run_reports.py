@@ -10,9 +10,9 @@ from urllib.parse import quote, unquote
 
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_INPUT, EXIT_OK
-from motiflens.errors import InputError
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_INPUT, EXIT_OK
+from motiflens.core.errors import InputError
 from motiflens.reports.elan import DEFAULT_DATE
 from motiflens.reports.labelstudio import labelstudio_config
 from motiflens.reports.run_reports import write_run_reports

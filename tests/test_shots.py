@@ -7,9 +7,9 @@ from pathlib import Path
 
 import media
 import pytest
-from motiflens.config import Config
-from motiflens.probe import probe
-from motiflens.records import VideoSource
+from motiflens.core.config import Config
+from motiflens.core.records import VideoSource
+from motiflens.media.probe import probe
 from motiflens.stages import stage_names
 from motiflens.stages.base import VideoWork
 from motiflens.stages.shots import DETECTORS, ShotsStage

@@ -4,8 +4,8 @@ and the summary indices."""
 from __future__ import annotations
 
 import pytest
-from motiflens.config import AlignConfig, RoleWeights
-from motiflens.records import EventLink, Evidence, Mention, PlotEvent, Shot, SymbolOccurrence
+from motiflens.core.config import AlignConfig, RoleWeights
+from motiflens.core.records import EventLink, Evidence, Mention, PlotEvent, Shot, SymbolOccurrence
 from motiflens.story.align import RoleAssigner, dialogue_occurrences, summarize
 
 LABELS = {"jade_teapot": "Jade teapot", "red_lantern": "Red lantern", "dumplings": "Dumplings"}

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import pytest
-from motiflens.config import LinksConfig, MentionsConfig
-from motiflens.records import PlotEvent, Segment, Shot
+from motiflens.core.config import LinksConfig, MentionsConfig
+from motiflens.core.records import PlotEvent, Segment, Shot
+from motiflens.core.taxonomy import load_taxonomy, taxonomy_paths
 from motiflens.story.links import has_anaphor, link_events, scene_breaks
 from motiflens.story.mentions import MentionFinder
 from motiflens.story.units import ReadingRules, dialogue_units, episode_languages
-from motiflens.taxonomy import load_taxonomy, taxonomy_paths
 
 SETTINGS = LinksConfig(anaphora_lines=2, anaphora_max_gap_seconds=6.0, scene_pause_seconds=1.5)
 

@@ -7,9 +7,10 @@ None of the lines below is in data/events.yaml or data/themes.yaml; a test check
 from __future__ import annotations
 
 import pytest
-from motiflens.config import EventsConfig, MentionsConfig, StoryConfig, ThemesConfig
-from motiflens.errors import ModelError
-from motiflens.records import Segment
+from motiflens.core.config import EventsConfig, MentionsConfig, StoryConfig, ThemesConfig
+from motiflens.core.errors import ModelError
+from motiflens.core.records import Segment
+from motiflens.core.taxonomy import load_taxonomy, taxonomy_paths
 from motiflens.story.classifier import PrototypeClassifier
 from motiflens.story.definitions import load_builtin
 from motiflens.story.devset import load_event_lines
@@ -19,7 +20,6 @@ from motiflens.story.mentions import MentionFinder
 from motiflens.story.text_model import TextEncoder, TextModelFiles, resolve_text_model
 from motiflens.story.themes import ThemeScorer
 from motiflens.story.units import ReadingRules, dialogue_units
-from motiflens.taxonomy import load_taxonomy, taxonomy_paths
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_OK
-from motiflens.tables import TABLES
-from motiflens.timeline import validate_timeline
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_OK
+from motiflens.reports.tables import TABLES
+from motiflens.run.timeline import validate_timeline
 
 pytestmark = pytest.mark.slow
 

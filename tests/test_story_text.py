@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from motiflens.config import EventsConfig, MentionsConfig
-from motiflens.records import Segment, Shot, Word
+from motiflens.core.config import EventsConfig, MentionsConfig
+from motiflens.core.records import Segment, Shot, Word
+from motiflens.core.taxonomy import load_taxonomy, taxonomy_paths
 from motiflens.story.cues import Cue, audio_peaks, cut_rate_bursts
 from motiflens.story.eventmodel import TypeScore
 from motiflens.story.events import Detection, build_event, merge_detections, replies
 from motiflens.story.lexicon import TermMatcher, word_forms
 from motiflens.story.mentions import MentionFinder
 from motiflens.story.units import dialogue_units, split_sentences
-from motiflens.taxonomy import load_taxonomy, taxonomy_paths
 
 
 @pytest.fixture(scope="module")

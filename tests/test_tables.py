@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from motiflens.errors import InputError
-from motiflens.tables import TABLES, build_tables, describe_tables_markdown, write_tables
+from motiflens.core.errors import InputError
+from motiflens.reports.tables import TABLES, build_tables, describe_tables_markdown, write_tables
 
 OK_ID = "jade-teapot-0001"
 FAILED_ID = "broken-0002"

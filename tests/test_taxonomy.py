@@ -5,9 +5,9 @@ from pathlib import Path
 import open_clip
 import pytest
 import yaml
-from motiflens.errors import ConfigError
-from motiflens.models import project_resource
-from motiflens.taxonomy import builtin_taxonomy_path, load_taxonomy, taxonomy_paths
+from motiflens.core.errors import ConfigError
+from motiflens.core.resources import project_resource
+from motiflens.core.taxonomy import builtin_taxonomy_path, load_taxonomy, taxonomy_paths
 from visual_helpers import DESIGN_IDS, symbol_entry, write_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]

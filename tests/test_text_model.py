@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from motiflens.config import StoryConfig
-from motiflens.errors import ModelError
-from motiflens.model_cache import ModelManifest, default_import_name, import_model
-from motiflens.models import ModelCard
+from motiflens.core.config import StoryConfig
+from motiflens.core.errors import ModelError
+from motiflens.models.cache import ModelManifest, default_import_name, import_model
+from motiflens.models.cards import ModelCard
 from motiflens.story.text_model import BACKENDS, TextEncoder, resolve_text_model, text_cards
 
 pytestmark = pytest.mark.slow

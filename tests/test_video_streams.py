@@ -12,16 +12,16 @@ import jsonschema
 import media
 import pytest
 from click.testing import CliRunner
-from motiflens.checkpoint import decode, encode
-from motiflens.cli import cli
-from motiflens.config import Config, FramesConfig
-from motiflens.errors import UnsupportedMedia
-from motiflens.frames import FrameReader
-from motiflens.probe import choose_video_stream, probe
-from motiflens.records import MediaStream, VideoInfo, VideoSource
+from motiflens.cli.main import cli
+from motiflens.core.config import Config, FramesConfig
+from motiflens.core.errors import UnsupportedMedia
+from motiflens.core.records import MediaStream, VideoInfo, VideoSource
+from motiflens.media.frames import FrameReader
+from motiflens.media.probe import choose_video_stream, probe
+from motiflens.run.checkpoint import decode, encode
+from motiflens.run.timeline import timeline_schema
 from motiflens.stages.base import VideoWork
 from motiflens.stages.ingest import IngestStage
-from motiflens.timeline import timeline_schema
 
 
 def source(path: Path) -> VideoSource:

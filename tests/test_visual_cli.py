@@ -7,10 +7,10 @@ import media
 import pytest
 import yaml
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_CONFIG, EXIT_MODEL, EXIT_OK
-from motiflens.taxonomy import load_taxonomy, taxonomy_paths
-from motiflens.timeline import validate_timeline
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_CONFIG, EXIT_MODEL, EXIT_OK
+from motiflens.core.taxonomy import load_taxonomy, taxonomy_paths
+from motiflens.run.timeline import validate_timeline
 from motiflens.visual.weights import ALLOW_TEST_MODELS_ENV
 from PIL import Image
 from visual_helpers import small_taxonomy
@@ -159,8 +159,8 @@ def test_calibrate_names_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_a_disabled_visual_stream_is_reported_as_skipped(tmp_path: Path) -> None:
-    from motiflens.config import load_config
-    from motiflens.records import VideoSource
+    from motiflens.core.config import load_config
+    from motiflens.core.records import VideoSource
     from motiflens.stages.base import VideoWork
     from motiflens.stages.visual import VisualStage
 

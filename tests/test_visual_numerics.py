@@ -11,7 +11,7 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
-from motiflens.taxonomy import load_taxonomy
+from motiflens.core.taxonomy import load_taxonomy
 from motiflens.visual.backend import create_backend
 from motiflens.visual.engine import FrameScorer
 from motiflens.visual.prompts import build_prompt_bank, cache_key

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from motiflens.config import VisualConfig
+from motiflens.core.config import VisualConfig
 from motiflens.visual.occurrences import detect, prominence_weight
 from motiflens.visual.smoothing import Span, frame_spans, hysteresis, moving_average
 

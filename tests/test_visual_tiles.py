@@ -6,9 +6,9 @@ import numpy as np
 import open_clip
 import pytest
 import torch
-from motiflens.config import BandsConfig, TilesConfig
-from motiflens.layout import analyse_layout
-from motiflens.records import Band, Box, SampledFrame
+from motiflens.core.config import BandsConfig, TilesConfig
+from motiflens.core.records import Band, Box, SampledFrame
+from motiflens.media.layout import analyse_layout
 from motiflens.visual.scoring import pool_tiles, presence_scores
 from motiflens.visual.tiles import NEUTRAL_FILL, TileCropper, pad_to_square
 from visual_helpers import vertical_layout

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.errors import ConfigError, ModelError
-from motiflens.models import ModelCard
+from motiflens.cli.main import cli
+from motiflens.core.errors import ConfigError, ModelError
+from motiflens.models.cards import ModelCard
 from motiflens.visual import weights as weights_module
 from motiflens.visual.weights import ALLOW_TEST_MODELS_ENV, MissingWeights, WeightsResolver
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import media
 import pytest
 from click.testing import CliRunner
-from motiflens.cli import cli
-from motiflens.cli_support import EXIT_MODEL
-from motiflens.config import AsrConfig
+from motiflens.cli.main import cli
+from motiflens.cli.support import EXIT_MODEL
+from motiflens.core.config import AsrConfig
+from motiflens.core.errors import ModelError
 from motiflens.dialogue import whisper_model
 from motiflens.dialogue.whisper_model import PartsJoiner, WhisperResolver, speech_cards
-from motiflens.errors import ModelError
-from motiflens.model_cache import MANIFEST, ModelManifest
+from motiflens.models.cache import MANIFEST, ModelManifest
 
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 

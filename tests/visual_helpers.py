@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from motiflens.layout import square_tiles
-from motiflens.records import Band, Box, FrameLayout, SampledFrame, Tile
+from motiflens.core.records import Band, Box, FrameLayout, SampledFrame, Tile
+from motiflens.media.layout import square_tiles
 
 # DESIGN.md section 4: ids that must exist.
 DESIGN_IDS = (

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import ClassVar
 
-from ..config import AsrConfig
-from ..records import Word
-from .text import normalise
+from motiflens.core.config import AsrConfig
+from motiflens.core.records import Word
+from motiflens.dialogue.text import normalise
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..config import OcrConfig
-from ..errors import ModelError
-from ..model_cache import sha256_file
-from ..records import Band, Box, FrameLayout, SampledFrame, Segment
-from .text import collapse_spaces, has_cjk, has_latin, normalise, similarity, to_simplified
+from motiflens.core.config import OcrConfig
+from motiflens.core.errors import ModelError
+from motiflens.core.records import Band, Box, FrameLayout, SampledFrame, Segment
+from motiflens.dialogue.text import collapse_spaces, has_cjk, has_latin, normalise, similarity, to_simplified
+from motiflens.models.cache import sha256_file
 
 OCR_PACKAGE = "rapidocr-onnxruntime"
 #: The models RapidOCR runs here (no angle classifier: subtitles are upright).

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..records import Segment
-from .text import similarity
+from motiflens.core.records import Segment
+from motiflens.dialogue.text import similarity
 
 
 def overlap(a: Segment, b: Segment) -> float:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic import write_text
-from ..records import Segment, Transcript
-from .text import collapse_spaces
+from motiflens.core.atomic import write_text
+from motiflens.core.records import Segment, Transcript
+from motiflens.dialogue.text import collapse_spaces
 
 
 def cue_segments(transcript: Transcript) -> list[Segment]:

@@ -18,14 +18,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..config import AsrConfig
-from ..errors import ConfigError
-from ..log import get_logger
-from ..records import Segment, Word
-from .guards import SpeechSegment, apply_guards, build_guards
-from .language_id import Detection, EpisodeLanguages, episode_languages, line_language, speech_windows
-from .text import collapse_spaces, has_cjk, has_latin, to_simplified
-from .whisper_model import WhisperWeights, at_least
+from motiflens.core.config import AsrConfig
+from motiflens.core.errors import ConfigError
+from motiflens.core.log import get_logger
+from motiflens.core.records import Segment, Word
+from motiflens.dialogue.guards import SpeechSegment, apply_guards, build_guards
+from motiflens.dialogue.language_id import Detection, EpisodeLanguages, episode_languages, line_language, speech_windows
+from motiflens.dialogue.text import collapse_spaces, has_cjk, has_latin, to_simplified
+from motiflens.dialogue.whisper_model import WhisperWeights, at_least
 
 log = get_logger("asr")
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..config import AsrConfig
-from ..errors import ModelError
-from ..model_cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
-from ..models import ModelCard, cache_dir, load_model_cards
+from motiflens.core.config import AsrConfig
+from motiflens.core.errors import ModelError
+from motiflens.models.cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
+from motiflens.models.cards import ModelCard, cache_dir, load_model_cards
 
 #: A CTranslate2 Whisper folder needs these; without tokenizer.json faster-whisper would go online.
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")

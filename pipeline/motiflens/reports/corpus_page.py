@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..atomic import inside, write_text
-from ..errors import InputError
-from .video_page import PAGE_NAME, ROLES, json_for_script
+from motiflens.core.atomic import inside, write_text
+from motiflens.core.errors import InputError
+from motiflens.reports.video_page import PAGE_NAME, ROLES, json_for_script
 
 ROLE_COLOURS = {"decorative": "#95a5a6", "referenced": "#e0a800", "catalyst": "#c0392b"}
 SERIES_COLOURS = ("#1f618d", "#d35400", "#1e8449", "#8e44ad", "#b03a2e", "#7d6608", "#117a65", "#5d6d7e")

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_json
-from ..errors import InputError
+from motiflens.core.atomic import write_json
+from motiflens.core.errors import InputError
 
 # Names that tie the tasks, the labeling config and the export together.
 VERDICT = "verdict"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_path
-from ..errors import ConfigError, InputError
+from motiflens.core.atomic import atomic_path
+from motiflens.core.errors import ConfigError, InputError
 
 TABLES_FOLDER = "tables"
 FETCH_BATCH = 10_000

@@ -18,13 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..atomic import inside, write_json, write_text
-from ..runfiles import read_run_json, read_timeline, timeline_path
-from ..tables import write_tables
-from .corpus_page import write_corpus_page
-from .elan import DEFAULT_DATE, write_eaf
-from .labelstudio import labelstudio_config, to_labelstudio_tasks
-from .video_page import relative_href, write_video_page
+from motiflens.core.atomic import inside, write_json, write_text
+from motiflens.core.runfiles import read_run_json, read_timeline, timeline_path
+from motiflens.reports.corpus_page import write_corpus_page
+from motiflens.reports.elan import DEFAULT_DATE, write_eaf
+from motiflens.reports.labelstudio import labelstudio_config, to_labelstudio_tasks
+from motiflens.reports.tables import write_tables
+from motiflens.reports.video_page import relative_href, write_video_page
 
 LABELSTUDIO_FOLDER = "labelstudio"
 

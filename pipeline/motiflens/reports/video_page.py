@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..atomic import inside, write_text
+from motiflens.core.atomic import inside, write_text
 
 PAGE_NAME = "report.html"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-from ..config import Config
-from ..errors import ConfigError
-from .base import Stage, VideoWork
+from motiflens.core.config import Config
+from motiflens.core.errors import ConfigError
+from motiflens.stages.base import Stage, VideoWork
 
 # Order is execution order; heavy dependencies are imported only for stages a run includes.
 STAGES: dict[str, str] = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import Config
-from ..taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
-from .base import Stage, VideoWork
+from motiflens.core.config import Config
+from motiflens.core.taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
+from motiflens.stages.base import Stage, VideoWork
 
 
 class AlignStage(Stage):
@@ -25,7 +25,7 @@ class AlignStage(Stage):
         return {"taxonomy": self.taxonomy.hash if self.taxonomy is not None else None}
 
     def process(self, work: VideoWork) -> None:
-        from ..story.align import RoleAssigner
+        from motiflens.story.align import RoleAssigner
 
         if self.taxonomy is None:
             self.prepare()

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio import read_wav_float32
-from ..config import Config
-from ..environment import resolve_device
-from ..log import get_logger
-from ..records import StreamStatus, Transcript
-from .base import Stage, VideoWork
+from motiflens.core.config import Config
+from motiflens.core.environment import resolve_device
+from motiflens.core.log import get_logger
+from motiflens.core.records import StreamStatus, Transcript
+from motiflens.media.audio import read_wav_float32
+from motiflens.stages.base import Stage, VideoWork
 
 if TYPE_CHECKING:
-    from ..dialogue.transcribe import SpeechTranscriber
-    from ..dialogue.whisper_model import WhisperWeights
+    from motiflens.dialogue.transcribe import SpeechTranscriber
+    from motiflens.dialogue.whisper_model import WhisperWeights
 
 log = get_logger("asr")
 
@@ -45,8 +45,8 @@ class AsrStage(Stage):
 
     def prepare(self) -> None:
         if self.config.asr.enabled:
-            from ..dialogue.transcribe import check_languages
-            from ..dialogue.whisper_model import WhisperResolver
+            from motiflens.dialogue.transcribe import check_languages
+            from motiflens.dialogue.whisper_model import WhisperResolver
 
             check_languages(self.config.asr)
             self.weights = WhisperResolver(self.config.asr).resolve()
@@ -54,7 +54,7 @@ class AsrStage(Stage):
     def open(self) -> None:
         if not self.config.asr.enabled:
             return
-        from ..dialogue.transcribe import SpeechTranscriber
+        from motiflens.dialogue.transcribe import SpeechTranscriber
 
         if self.weights is None:  # a caller that skipped prepare(); resolving is idempotent
             self.prepare()
@@ -81,8 +81,8 @@ class AsrStage(Stage):
         if skipped is not None:
             work.streams["asr"] = skipped
             return
-        from ..dialogue.subtitles import write_exports
-        from ..dialogue.transcribe import speech_records
+        from motiflens.dialogue.subtitles import write_exports
+        from motiflens.dialogue.transcribe import speech_records
 
         audio = np.array(read_wav_float32(work.audio.path), dtype=np.float32)
         result = self.transcriber.transcribe(audio)

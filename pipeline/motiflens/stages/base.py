@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..config import Config
-from ..records import (
+from motiflens.core.config import Config
+from motiflens.core.records import (
     AudioTrack,
     FrameLayout,
     Mention,

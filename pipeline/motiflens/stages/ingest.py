@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..audio import AudioExtractor
-from ..config import Config
-from ..errors import MediaError, UnsupportedMedia
-from ..frames import FrameReader, sample_times
-from ..layout import analyse_layout
-from ..probe import probe
-from ..records import StreamStatus, VideoInfo
-from .base import Stage, VideoWork
+from motiflens.core.config import Config
+from motiflens.core.errors import MediaError, UnsupportedMedia
+from motiflens.core.records import StreamStatus, VideoInfo
+from motiflens.media.audio import AudioExtractor
+from motiflens.media.frames import FrameReader, sample_times
+from motiflens.media.layout import analyse_layout
+from motiflens.media.probe import probe
+from motiflens.stages.base import Stage, VideoWork
 
 
 def analysis_times(duration_seconds: float, count: int) -> list[float]:

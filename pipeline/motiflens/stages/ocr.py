@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..config import Config
-from ..frames import FrameReader, sample_times
-from ..log import get_logger
-from ..prefetch import prefetch
-from ..records import Segment, StreamStatus, Transcript
-from .base import Stage, VideoWork
+from motiflens.core.config import Config
+from motiflens.core.log import get_logger
+from motiflens.core.records import Segment, StreamStatus, Transcript
+from motiflens.media.frames import FrameReader, sample_times
+from motiflens.media.prefetch import prefetch
+from motiflens.stages.base import Stage, VideoWork
 
 if TYPE_CHECKING:
-    from ..dialogue.ocr import OcrModel, SubtitleReader
+    from motiflens.dialogue.ocr import OcrModel, SubtitleReader
 
 log = get_logger("ocr")
 
@@ -49,14 +49,14 @@ class OcrStage(Stage):
 
     def prepare(self) -> None:
         if self.config.ocr.enabled:
-            from ..dialogue.ocr import locate_ocr_model
+            from motiflens.dialogue.ocr import locate_ocr_model
 
             self.model = locate_ocr_model()
 
     def open(self) -> None:
         if not self.config.ocr.enabled:
             return
-        from ..dialogue.ocr import SubtitleReader
+        from motiflens.dialogue.ocr import SubtitleReader
 
         self.reader = SubtitleReader(self.config.ocr)
         self.reader.load()
@@ -75,9 +75,9 @@ class OcrStage(Stage):
         return {"ocr": self.model.to_json()} if self.model is not None else {}
 
     def process(self, work: VideoWork) -> None:
-        from ..dialogue.ocr import merge_reads, ocr_regions, region_image, span_segments
-        from ..dialogue.reconcile import reconcile
-        from ..dialogue.subtitles import write_exports
+        from motiflens.dialogue.ocr import merge_reads, ocr_regions, region_image, span_segments
+        from motiflens.dialogue.reconcile import reconcile
+        from motiflens.dialogue.subtitles import write_exports
 
         config = self.config.ocr
         if not config.enabled or self.reader is None:

@@ -1,4 +1,4 @@
-"""Shots: hard-cut boundaries from PySceneDetect detectors fed with frames that motiflens.frames decodes.
+"""Shots: hard-cut boundaries from PySceneDetect detectors fed with frames that motiflens.media.frames decodes.
 
 PySceneDetect's own video backends are not used: PyAV frame threading hangs on close while torch is
 loaded, and FrameReader already decodes upright, downscaled frames with slice threading. Frames are
@@ -12,11 +12,11 @@ from collections.abc import Callable
 import numpy as np
 from scenedetect import AdaptiveDetector, ContentDetector, FrameTimecode, SceneDetector
 
-from ..config import Config, ShotsConfig
-from ..frames import FrameReader, sample_times
-from ..prefetch import prefetch
-from ..records import Shot, StreamStatus
-from .base import Stage, VideoWork
+from motiflens.core.config import Config, ShotsConfig
+from motiflens.core.records import Shot, StreamStatus
+from motiflens.media.frames import FrameReader, sample_times
+from motiflens.media.prefetch import prefetch
+from motiflens.stages.base import Stage, VideoWork
 
 #: Detector name (shots.detector) → factory(settings, analysis fps).
 DETECTORS: dict[str, Callable[[ShotsConfig, float], SceneDetector]] = {

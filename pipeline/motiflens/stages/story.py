@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..audio import read_wav_float32
-from ..config import Config
-from ..environment import resolve_device
-from ..log import get_logger
-from ..records import StreamStatus
-from ..taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
-from .base import Stage, VideoWork
+from motiflens.core.config import Config
+from motiflens.core.environment import resolve_device
+from motiflens.core.log import get_logger
+from motiflens.core.records import StreamStatus
+from motiflens.core.taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
+from motiflens.media.audio import read_wav_float32
+from motiflens.stages.base import Stage, VideoWork
 
 log = get_logger("story")
 
@@ -38,9 +38,9 @@ class StoryStage(Stage):
     def prepare(self) -> None:
         if not self.settings.enabled:
             return
-        from ..story.definitions import load_builtin, load_definitions
-        from ..story.devset import load_event_lines
-        from ..story.text_model import resolve_text_model
+        from motiflens.story.definitions import load_builtin, load_definitions
+        from motiflens.story.devset import load_event_lines
+        from motiflens.story.text_model import resolve_text_model
 
         self.taxonomy = load_taxonomy(taxonomy_paths(self.config.visual.builtin_taxonomy, self.config.visual.taxonomy))
         for kind, custom in (
@@ -54,12 +54,12 @@ class StoryStage(Stage):
     def open(self) -> None:
         if not self.settings.enabled:
             return
-        from ..story.classifier import PrototypeClassifier
-        from ..story.eventmodel import EventClassifier
-        from ..story.events import EventDetector
-        from ..story.mentions import MentionFinder
-        from ..story.text_model import TextEncoder
-        from ..story.themes import ThemeScorer
+        from motiflens.story.classifier import PrototypeClassifier
+        from motiflens.story.eventmodel import EventClassifier
+        from motiflens.story.events import EventDetector
+        from motiflens.story.mentions import MentionFinder
+        from motiflens.story.text_model import TextEncoder
+        from motiflens.story.themes import ThemeScorer
 
         if self.files is None:
             self.prepare()
@@ -106,9 +106,9 @@ class StoryStage(Stage):
         if not self.settings.enabled:
             work.streams["story"] = StreamStatus("skipped", "story.enabled is false")
             return
-        from ..story.cues import audio_peaks, cut_rate_bursts
-        from ..story.links import link_events, scene_breaks
-        from ..story.units import ReadingRules, dialogue_units, episode_languages
+        from motiflens.story.cues import audio_peaks, cut_rate_bursts
+        from motiflens.story.links import link_events, scene_breaks
+        from motiflens.story.units import ReadingRules, dialogue_units, episode_languages
 
         segments = work.transcript.segments if work.transcript is not None else ()
         main_language = work.transcript.language if work.transcript is not None else None

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Config
-from ..environment import resolve_device
-from ..frames import FrameReader
-from ..log import get_logger
-from ..prefetch import prefetch
-from ..records import Evidence, StreamStatus, SymbolOccurrence
-from ..taxonomy import Symbol, Taxonomy, load_taxonomy, taxonomy_paths
-from ..visual.backend import create_backend
-from ..visual.engine import FrameScorer, ScoringStats
-from ..visual.occurrences import Detection, detect, prominence_weight, thresholds
-from ..visual.prompts import build_prompt_bank
-from ..visual.thumbnails import ThumbnailRecorder
-from ..visual.tiles import TileCropper
-from ..visual.weights import MissingWeights, VisualWeights, WeightsResolver
-from .base import Stage, VideoWork
+from motiflens.core.config import Config
+from motiflens.core.environment import resolve_device
+from motiflens.core.log import get_logger
+from motiflens.core.records import Evidence, StreamStatus, SymbolOccurrence
+from motiflens.core.taxonomy import Symbol, Taxonomy, load_taxonomy, taxonomy_paths
+from motiflens.media.frames import FrameReader
+from motiflens.media.prefetch import prefetch
+from motiflens.stages.base import Stage, VideoWork
+from motiflens.visual.backend import create_backend
+from motiflens.visual.engine import FrameScorer, ScoringStats
+from motiflens.visual.occurrences import Detection, detect, prominence_weight, thresholds
+from motiflens.visual.prompts import build_prompt_bank
+from motiflens.visual.thumbnails import ThumbnailRecorder
+from motiflens.visual.tiles import TileCropper
+from motiflens.visual.weights import MissingWeights, VisualWeights, WeightsResolver
 
 log = get_logger("visual")
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..config import AlignConfig
-from ..records import Evidence, Mention, PlotEvent, Shot, SymbolOccurrence, ThemeScore
+from motiflens.core.config import AlignConfig
+from motiflens.core.records import Evidence, Mention, PlotEvent, Shot, SymbolOccurrence, ThemeScore
 
 #: Episode-level mentions listed as evidence per occurrence, nearest first (a symbol may be named 50 times).
 MAX_EPISODE_MENTIONS = 5

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .definitions import Definitions
-from .lexicon import TermMatcher
-from .text_model import TextEncoder
-from .units import DialogueUnit
+from motiflens.story.definitions import Definitions
+from motiflens.story.lexicon import TermMatcher
+from motiflens.story.text_model import TextEncoder
+from motiflens.story.units import DialogueUnit
 
 _NEWTON_STEPS = 50
 _L2 = 1e-3

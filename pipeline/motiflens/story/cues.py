@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..records import Shot
+from motiflens.core.records import Shot
 
 _SILENT_RMS = 1e-4
 _MAD_TO_SIGMA = 1.4826

@@ -19,8 +19,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from ..errors import ConfigError
-from ..models import project_resource
+from motiflens.core.errors import ConfigError
+from motiflens.core.resources import project_resource
 
 Kind = Literal["events", "themes"]
 

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import read_yaml_mapping
-from ..errors import ConfigError
-from ..models import project_resource
-from .definitions import EVENT_TYPE_IDS
+from motiflens.core.config import read_yaml_mapping
+from motiflens.core.errors import ConfigError
+from motiflens.core.resources import project_resource
+from motiflens.story.definitions import EVENT_TYPE_IDS
 
 NO_EVENT = "none"
 ROLES = ("decorative", "referenced", "catalyst")

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from ..agreement import prf
-from .definitions import Definitions
-from .devset import NO_EVENT, DevLine, EventLines
-from .lexicon import TermMatcher
-from .polarity import is_question, is_refusal, negated, negations
-from .text_model import TextEncoder
+from motiflens.core.agreement import prf
+from motiflens.story.definitions import Definitions
+from motiflens.story.devset import NO_EVENT, DevLine, EventLines
+from motiflens.story.lexicon import TermMatcher
+from motiflens.story.polarity import is_question, is_refusal, negated, negations
+from motiflens.story.text_model import TextEncoder
 
 FEATURES = ("similarity", "counter", "cue", "negated_cue", "negation", "question", "reply_refuses")
 #: Inverse L2 strength on standardised features (scikit-learn's C): ~20 lines per type and ~600 features need

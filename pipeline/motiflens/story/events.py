@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..config import EventsConfig
-from ..records import PlotEvent
-from .cues import Cue
-from .eventmodel import EventClassifier, LineInput, TypeScore
-from .units import DialogueUnit
+from motiflens.core.config import EventsConfig
+from motiflens.core.records import PlotEvent
+from motiflens.story.cues import Cue
+from motiflens.story.eventmodel import EventClassifier, LineInput, TypeScore
+from motiflens.story.units import DialogueUnit
 
 
 @dataclass(frozen=True)

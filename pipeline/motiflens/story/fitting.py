@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from ..agreement import bootstrap_ci, cohen_kappa, confusion, krippendorff_alpha_nominal, prf
-from ..config import AlignConfig, StoryConfig
-from ..records import PlotEvent, Segment, Shot, SymbolOccurrence
-from ..taxonomy import Taxonomy
-from .align import RoleAssigner
-from .definitions import Definitions
-from .devset import NO_EVENT, ROLES, EventLines, RoleScenes, Scene
-from .eventmodel import (
+from motiflens.core.agreement import bootstrap_ci, cohen_kappa, confusion, krippendorff_alpha_nominal, prf
+from motiflens.core.config import AlignConfig, StoryConfig
+from motiflens.core.records import PlotEvent, Segment, Shot, SymbolOccurrence
+from motiflens.core.taxonomy import Taxonomy
+from motiflens.story.align import RoleAssigner
+from motiflens.story.definitions import Definitions
+from motiflens.story.devset import NO_EVENT, ROLES, EventLines, RoleScenes, Scene
+from motiflens.story.eventmodel import (
     EventClassifier,
     EventModel,
     FeatureExtractor,
@@ -35,11 +35,11 @@ from .eventmodel import (
     per_type_scores,
     stratified_folds,
 )
-from .events import EventDetector
-from .links import link_events
-from .mentions import MentionFinder
-from .text_model import TextEncoder
-from .units import DialogueUnit, dialogue_units
+from motiflens.story.events import EventDetector
+from motiflens.story.links import link_events
+from motiflens.story.mentions import MentionFinder
+from motiflens.story.text_model import TextEncoder
+from motiflens.story.units import DialogueUnit, dialogue_units
 
 MISSING = "missing"
 SEMANTIC_GRID = tuple(round(value, 2) for value in np.arange(0.20, 0.71, 0.02))

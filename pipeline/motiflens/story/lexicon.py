@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..dialogue.text import has_cjk, to_simplified
+from motiflens.dialogue.text import has_cjk, to_simplified
 
 _VOWELS = set("aeiou")
 

@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..config import LinksConfig
-from ..records import EventLink, Mention, PlotEvent, Shot
-from .units import DialogueUnit
+from motiflens.core.config import LinksConfig
+from motiflens.core.records import EventLink, Mention, PlotEvent, Shot
+from motiflens.story.units import DialogueUnit
 
 #: Pronouns that point back at a thing. A demonstrative with a measure word (这盏, 那把) counts only where it
 #: stands alone ("那把是证据", "这盏给你"); followed by a noun ("这个家", "那张照片") it points at that noun.

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..config import MentionsConfig
-from ..dialogue.text import has_cjk
-from ..records import Mention
-from ..taxonomy import Taxonomy
-from .lexicon import TermHit, TermMatcher
-from .text_model import TextEncoder
-from .units import DialogueUnit
+from motiflens.core.config import MentionsConfig
+from motiflens.core.records import Mention
+from motiflens.core.taxonomy import Taxonomy
+from motiflens.dialogue.text import has_cjk
+from motiflens.story.lexicon import TermHit, TermMatcher
+from motiflens.story.text_model import TextEncoder
+from motiflens.story.units import DialogueUnit
 
 
 def symbol_texts(taxonomy: Taxonomy) -> list[list[str]]:

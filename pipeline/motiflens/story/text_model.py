@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import sha256_file
-from ..config import StoryConfig
-from ..errors import ModelError
-from ..log import get_logger
-from ..model_cache import ModelManifest, check_sha256, seal, sentence_transformers_weights, staging_folder
-from ..models import ModelCard, cache_dir, load_model_cards
+from motiflens.core.atomic import sha256_file
+from motiflens.core.config import StoryConfig
+from motiflens.core.errors import ModelError
+from motiflens.core.log import get_logger
+from motiflens.models.cache import ModelManifest, check_sha256, seal, sentence_transformers_weights, staging_folder
+from motiflens.models.cards import ModelCard, cache_dir, load_model_cards
 
 log = get_logger("story")
 

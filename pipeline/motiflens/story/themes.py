@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..config import ThemesConfig
-from ..records import ThemeScore
-from .classifier import PrototypeClassifier
-from .units import DialogueUnit
+from motiflens.core.config import ThemesConfig
+from motiflens.core.records import ThemeScore
+from motiflens.story.classifier import PrototypeClassifier
+from motiflens.story.units import DialogueUnit
 
 
 class ThemeScorer:

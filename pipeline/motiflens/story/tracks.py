@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_text
-from ..dialogue.subtitles import _vtt_escape, timestamp
-from ..dialogue.text import collapse_spaces
+from motiflens.core.atomic import write_text
+from motiflens.dialogue.subtitles import _vtt_escape, timestamp
+from motiflens.dialogue.text import collapse_spaces
 
 # Limits in display columns (a Chinese character takes two), so a cue fits under a vertical video.
 QUOTE_COLUMNS = 24

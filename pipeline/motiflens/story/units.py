@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..dialogue.text import has_cjk, has_latin, to_simplified
-from ..records import Segment, Word
+from motiflens.core.records import Segment, Word
+from motiflens.dialogue.text import has_cjk, has_latin, to_simplified
 
 #: Characters a line in each language is written in; a line in another script was misheard.
 _SCRIPTS: dict[str, re.Pattern[str]] = {

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError, ModelError
-from ..log import get_logger
-from .weights import VisualWeights, open_clip_preprocessing
+from motiflens.core.errors import ConfigError, ModelError
+from motiflens.core.log import get_logger
+from motiflens.visual.weights import VisualWeights, open_clip_preprocessing
 
 if TYPE_CHECKING:
     import torch

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from ..records import SampledFrame
-from .backend import OpenClipBackend
-from .dedup import Deduplicator
-from .prompts import PromptBank
-from .scoring import PooledScores, pool_tiles, presence_scores
-from .tiles import TileCropper
+from motiflens.core.records import SampledFrame
+from motiflens.visual.backend import OpenClipBackend
+from motiflens.visual.dedup import Deduplicator
+from motiflens.visual.prompts import PromptBank
+from motiflens.visual.scoring import PooledScores, pool_tiles, presence_scores
+from motiflens.visual.tiles import TileCropper
 
 if TYPE_CHECKING:
     import torch

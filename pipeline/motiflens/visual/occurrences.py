@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import VisualConfig
-from ..taxonomy import Taxonomy
-from .smoothing import frame_spans, hysteresis, moving_average
+from motiflens.core.config import VisualConfig
+from motiflens.core.taxonomy import Taxonomy
+from motiflens.visual.smoothing import frame_spans, hysteresis, moving_average
 
 
 @dataclass(frozen=True)

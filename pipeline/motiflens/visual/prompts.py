@@ -9,10 +9,10 @@ from typing import Protocol
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..log import get_logger
-from ..models import cache_dir
-from ..taxonomy import Taxonomy
+from motiflens.core.atomic import atomic_path
+from motiflens.core.log import get_logger
+from motiflens.core.taxonomy import Taxonomy
+from motiflens.models.cards import cache_dir
 
 log = get_logger("visual")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .prompts import PromptBank
+from motiflens.visual.prompts import PromptBank
 
 
 def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from ..atomic import write_bytes
-from ..records import SampledFrame
+from motiflens.core.atomic import write_bytes
+from motiflens.core.records import SampledFrame
 
 _QUALITY = 85
 _OUTLINE = (255, 214, 0)

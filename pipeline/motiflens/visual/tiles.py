@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from ..records import FrameLayout, SampledFrame, ScreenRegion
+from motiflens.core.records import FrameLayout, SampledFrame, ScreenRegion
 
 #: CLIP's mean pixel colour: after normalisation it is ~0, so painted areas carry no signal.
 NEUTRAL_FILL = (123, 117, 104)

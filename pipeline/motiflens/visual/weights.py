@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ConfigError, ModelError
-from ..model_cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
-from ..models import ModelCard, cache_dir, load_model_cards
+from motiflens.core.errors import ConfigError, ModelError
+from motiflens.models.cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
+from motiflens.models.cards import ModelCard, cache_dir, load_model_cards
 
 #: The one card with random weights. Tests use it; the CLI refuses it unless this variable is set.
 TEST_MODEL = "test"
