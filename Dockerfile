@@ -39,6 +39,7 @@ COPY pipeline ./pipeline
 COPY models ./models
 COPY configs ./configs
 COPY data/taxonomy ./data/taxonomy
+COPY data/eval ./data/eval
 COPY data/events.yaml data/themes.yaml ./data/
 
 # As `make install` does: rapidocr-onnxruntime drags in GUI OpenCV (needs libGL); keep only the headless

@@ -30,6 +30,13 @@ def no_logged_errors(caplog: pytest.LogCaptureFixture):
     assert not errors, f"errors were logged: {[r.getMessage() for r in errors]}"
 
 
+@pytest.fixture(autouse=True)
+def hub_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach the Hugging Face hub (downloads are on by default); a test that serves a stand-in
+    hub (test_models_pull.py) lifts this itself."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
 @pytest.fixture
 def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No weights anywhere, no network: the model cache is an empty folder and the hub is off."""

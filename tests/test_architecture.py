@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+import motiflens
 import pytest
 
-import motiflens
-
 PACKAGE = Path(motiflens.__file__).parent
+DOC = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
 
 #: Bottom to top. Packages in one layer are peers and do not import each other.
 LAYERS: tuple[frozenset[str], ...] = (
@@ -90,3 +91,26 @@ def test_an_upward_import_is_caught(tmp_path: Path) -> None:
 @pytest.mark.parametrize("layer", sorted(RANK))
 def test_every_layer_is_a_package_that_exists(layer: str) -> None:
     assert (PACKAGE / layer / "__init__.py").is_file()
+
+
+def documented_layers(path: Path) -> tuple[frozenset[str], ...]:
+    """The numbered list of the `## Layers` section: the backquoted `package/` names that open each item."""
+    section = path.read_text(encoding="utf-8").split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
+    layers = []
+    for line in section.splitlines():
+        item = re.match(r"\d+\.\s+((?:`\w+/`,?\s*)+)", line)
+        if item:
+            layers.append(frozenset(re.findall(r"`(\w+)/`", item.group(1))))
+    return tuple(layers)
+
+
+def test_architecture_doc_lists_the_layers() -> None:
+    """docs/ARCHITECTURE.md names the same packages in the same layers, bottom to top, as LAYERS."""
+    assert documented_layers(DOC) == LAYERS
+
+
+def test_a_doc_that_drifts_from_the_layers_is_caught(tmp_path: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    swapped = tmp_path / "ARCHITECTURE.md"
+    swapped.write_text(text.replace("1. `core/`", "1. `core/`, `media/`", 1), encoding="utf-8")
+    assert documented_layers(swapped) != LAYERS

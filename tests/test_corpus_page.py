@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from motiflens.core.errors import InputError
-from motiflens.reports.corpus_page import corpus_data, nice_ticks, parse_date, write_corpus_page
+from motiflens.reports.corpus.charts import nice_ticks
+from motiflens.reports.corpus.data import corpus_data, parse_date
+from motiflens.reports.corpus.page import write_corpus_page
 from motiflens.reports.tables import write_tables
 from motiflens.reports.video_page import write_video_page
 from report_helpers import ALL_PAYLOADS, XSS_PAYLOADS, parse_page

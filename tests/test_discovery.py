@@ -47,7 +47,7 @@ def test_manifest_reads_paths_relative_to_itself_and_keeps_metadata(tmp_path: Pa
     manifest.write_text("path,series,date\nclips/ep 1.mp4,Dunhuang,2024-02-10\n", encoding="utf-8")
     (source,) = discover([manifest], InputConfig())
     assert source.path == (tmp_path / "clips" / "ep 1.mp4").resolve()
-    assert source.metadata == {"series": "Dunhuang", "date": "2024-02-10"}
+    assert source.metadata == {"series": "Dunhuang", "date": "2024-02-10", "episode": "1"}
 
 
 def test_manifest_without_path_column_and_missing_inputs_are_errors(tmp_path: Path) -> None:

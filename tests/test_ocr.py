@@ -27,6 +27,7 @@ from motiflens.dialogue.text import similarity
 from motiflens.stages.base import VideoWork
 from motiflens.stages.ingest import IngestStage
 from motiflens.stages.ocr import OcrStage
+from motiflens.stages.reconcile import ReconcileStage
 
 
 def layout(*bands: Band) -> FrameLayout:
@@ -182,7 +183,7 @@ def script(samples_dir: Path) -> dict[str, dict]:
 def shown(samples_dir: Path, script, tmp_path_factory) -> dict[str, VideoWork]:
     """Ingest (for the subtitle band) then the OCR stage, with one engine for all clips."""
     config = Config()
-    ingest, ocr = IngestStage(config), OcrStage(config)
+    ingest, ocr, reconcile = IngestStage(config), OcrStage(config), ReconcileStage(config)
     ocr.prepare()
     ocr.open()
     works = {}
@@ -191,6 +192,7 @@ def shown(samples_dir: Path, script, tmp_path_factory) -> dict[str, VideoWork]:
         work = VideoWork(source=source, workdir=tmp_path_factory.mktemp(Path(name).stem))
         ingest.process(work)
         ocr.process(work)
+        reconcile.process(work)
         works[name] = work
     ocr.close()
     return works
@@ -226,7 +228,8 @@ def test_english_subtitle_words_keep_their_spaces(shown) -> None:
 def test_ocr_stats_and_exports(shown) -> None:
     work = shown["dumplings_mixed.mp4"]
     stats = work.stats["ocr"]
-    assert stats["segments"] == 2 and stats["frames_read"] >= 24 and stats["subtitles_without_speech"] == 2
+    assert stats["segments"] == 2 and stats["frames_read"] >= 24
+    assert work.stats["reconcile"]["subtitles_without_speech"] == 2
     # The sample's shots hold still: frames that did not change reuse the last detection.
     assert stats["frames_recognised"] <= stats["frames_detected"] < stats["frames_read"]
     vtt = (work.workdir / "transcript.vtt").read_text(encoding="utf-8")
@@ -243,7 +246,7 @@ def test_a_run_links_speech_and_subtitles_in_one_sorted_transcript(samples_dir: 
     assert video["streams"]["asr"] == {"status": "ok"} and video["streams"]["ocr"] == {"status": "ok"}
     assert video["stats"]["asr"]["dropped"] == {}
     assert set(video["stats"]["asr"]["speech_seconds_by_language"]) == {"en", "zh"}
-    assert video["stats"]["ocr"]["linked_subtitles"] == 2
+    assert video["stats"]["reconcile"]["linked_subtitles"] == 2
     assert {"speech", "ocr"} <= set(run["models"])
 
     timeline = json.loads((out / video["timeline"]).read_text(encoding="utf-8"))  # validated by the run

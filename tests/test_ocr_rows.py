@@ -31,6 +31,7 @@ from motiflens.media.layout import analyse_layout
 from motiflens.stages.base import VideoWork
 from motiflens.stages.ingest import IngestStage
 from motiflens.stages.ocr import OcrStage
+from motiflens.stages.reconcile import ReconcileStage
 from test_media_generators import _docstring_commands
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,6 +174,7 @@ def clip_read(tmp_path_factory: pytest.TempPathFactory) -> VideoWork:
     work = VideoWork(source=VideoSource(path=path, relative_path=path.name, video_id="subtitles"), workdir=folder)
     ingest.process(work)
     ocr.process(work)
+    ReconcileStage(config).process(work)
     ocr.close()
     return work
 
@@ -205,6 +207,7 @@ def test_the_sample_chinese_row_that_ocr_splits_in_two_is_read_in_order(samples_
     work = VideoWork(source=VideoSource(path=path, relative_path=path.name, video_id=path.stem), workdir=tmp_path)
     ingest.process(work)
     ocr.process(work)
+    ReconcileStage(config).process(work)
     ocr.close()
     cue = next(
         segment

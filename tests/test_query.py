@@ -108,7 +108,8 @@ def test_bad_sql_is_a_usage_error_with_duckdbs_words(run_dir: Path) -> None:
     code, output = invoke(str(run_dir), "SELECT * FROM no_such_table")
     assert code == EXIT_CONFIG
     assert "Catalog Error" in output and "no_such_table" in output
-    assert "tables here: events, mentions, segments, shots, symbols, themes, videos" in output
+    tables = "events, mentions, segments, series_episodes, series_symbols, shots, symbols, themes, videos"
+    assert f"tables here: {tables}" in output
     with pytest.raises(QueryError, match="Binder Error"):
         run_query(run_dir, "SELECT no_such_column FROM videos")
     with pytest.raises(QueryError, match="empty SQL"):

@@ -3,6 +3,7 @@ cache or a refusal that names the fixes, `models import`, and failures before an
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 from pathlib import Path
@@ -112,7 +113,7 @@ def test_an_unknown_model_name_lists_the_known_ones_and_the_fixes(cache: Path) -
 @pytest.mark.parametrize("name", ["whisper-small", "whisper-medium", "whisper-large-v3", "whisper-turbo"])
 def test_hub_models_missing_from_the_cache_name_the_three_fixes(cache: Path, name: str) -> None:
     with pytest.raises(ModelError) as error:
-        WhisperResolver(AsrConfig(model=name)).resolve()
+        WhisperResolver(AsrConfig(model=name, allow_download=False)).resolve()
     message = str(error.value)
     assert "downloads are off" in message
     assert "--set asr.model=" in message
@@ -138,12 +139,13 @@ def test_an_imported_model_resolves_by_its_card_name(cache: Path, tmp_path: Path
 
 
 def test_import_of_a_single_weights_file_records_its_sha256(cache: Path, tmp_path: Path) -> None:
-    weights = tmp_path / "clip-vit-b-32.safetensors"
+    weights = tmp_path / "clip-vit-l-14.safetensors"
     weights.write_bytes(b"tensor bytes")
-    result = CliRunner().invoke(cli, ["models", "import", str(weights)])
+    digest = hashlib.sha256(b"tensor bytes").hexdigest()  # the CLIP card pins none: the user vouches for it
+    result = CliRunner().invoke(cli, ["models", "import", str(weights), "--sha256", digest])
     assert result.exit_code == 0, result.output
-    manifest = ModelManifest.read(cache / "clip-vit-b-32")
-    assert manifest.file == "clip-vit-b-32.safetensors" and manifest.size_bytes == len(b"tensor bytes")
+    manifest = ModelManifest.read(cache / "clip-vit-l-14")
+    assert manifest.file == "clip-vit-l-14.safetensors" and manifest.size_bytes == len(b"tensor bytes")
 
 
 def test_import_refuses_weights_that_contradict_a_pinned_card(cache: Path, tmp_path: Path) -> None:

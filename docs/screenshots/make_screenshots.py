@@ -1,6 +1,11 @@
 """Regenerate the README screenshots from a run of the samples (default runs/demo, made by `make demo`).
 
     .venv/bin/python docs/screenshots/make_screenshots.py [RUN_DIR]
+    .venv/bin/python docs/screenshots/make_screenshots.py --series [SERIES_RUN_DIR]
+
+The second form captures the series page (series-report.png) of the generated six-episode test series of
+tests/series_helpers.py, running the pipeline on it first when SERIES_RUN_DIR (default runs/series-test) holds no
+run yet.
 
 Rebuilds the run's pages (`write_run_reports`), opens them in headless chromium (Debian's `chromium`) over the
 DevTools pipe client of tests/test_report_browser.py, clicks the first symbol occurrence on the first video's
@@ -23,7 +28,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
+import series_helpers  # noqa: E402
 from motiflens.reports.run_reports import write_run_reports  # noqa: E402
+from motiflens.reports.series import series_page_name  # noqa: E402
 from test_report_browser import _READY, _TARGET, DevTools  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
@@ -75,5 +82,25 @@ def main(run_dir: Path) -> None:
             browser.close()
 
 
+def series_main(run_dir: Path) -> None:
+    if not (run_dir / "run.json").is_file():
+        inputs = series_helpers.make_series(run_dir.parent / f"{run_dir.name}-inputs")
+        result = series_helpers.run_series(inputs, run_dir)
+        if result["exit_code"] != 0:
+            sys.exit(result["output"])
+    write_run_reports(run_dir)
+    executable = shutil.which("chromium") or sys.exit("needs Debian's chromium")
+    with tempfile.TemporaryDirectory() as scratch:
+        browser = DevTools(executable, Path(scratch) / "profile", Path(scratch) / "chromium.log")
+        try:
+            session = browser.open((run_dir / series_page_name(series_helpers.SERIES)).as_uri())
+            _save(_capture(browser, session), "series-report.png")
+        finally:
+            browser.close()
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "runs" / "demo")
+    if sys.argv[1:2] == ["--series"]:
+        series_main(Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "runs" / "series-test")
+    else:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "runs" / "demo")

@@ -1,7 +1,8 @@
 """The `motiflens` command line.
 
 Exit codes: 0 every video ok or skipped; 1 some video failed; 2 bad usage or config; 3 bad input
-(nothing found, unreadable manifest); 4 a model cannot be found or verified; 130 interrupted.
+(nothing found, unreadable manifest); 4 a model cannot be found or verified; 5 the engine broke (a Ray actor
+died, the cluster cannot be reached); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ def cli() -> None:
     """MotifLens: cultural symbols in micro short dramas, on screen and in the story."""
 
 
+def engine_overrides(engine: str | None, ray_address: str | None) -> list[str]:
+    """--engine and --ray-address as the config keys they stand for (applied after --set)."""
+    if engine == "local" and ray_address:
+        raise ConfigError("--ray-address needs the ray engine, not --engine local")
+    settings = []
+    if engine or ray_address:
+        settings.append(f"engine.name={engine or 'ray'}")
+    if ray_address:
+        settings.append(f"engine.ray.address={json.dumps(ray_address)}")
+    return settings
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @config_option
@@ -47,15 +60,17 @@ def cli() -> None:
               help="Redo STAGE and the stages that depend on it, checkpoint or not ('all': every stage).")
 @click.option("--shard", "shard_spec", metavar="I/N",
               help="Process only shard I of N (0-based; split by video id), e.g. $SLURM_ARRAY_TASK_ID/8.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: this process; ray: Ray Data actors (same results).")
+@click.option("--engine", type=click.Choice(["local", "ray"]),
+              help="local: this process; ray: Ray Data actor pools (same results). Sets engine.name "
+                   "(default: the config's, else local).")
 @click.option("--ray-address", metavar="ADDRESS",
-              help="Connect --engine ray to an existing cluster ('auto' or host:port); default: a local instance.")
+              help="Run on an existing Ray cluster ('auto': the one this node joined; or host:port). Sets "
+                   "engine.ray.address and implies --engine ray; default: a local Ray instance.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars; warnings and errors only.")
 @click.option("--log-json", is_flag=True, help="Log one JSON object per line on stderr.")
 @click.option("--verbose", "-v", count=True, help="More logging.")
 def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str, ...], out_dir: Path,
-        fail_fast: bool, force: tuple[str, ...], shard_spec: str | None, engine: str, ray_address: str | None,
+        fail_fast: bool, force: tuple[str, ...], shard_spec: str | None, engine: str | None, ray_address: str | None,
         quiet: bool, log_json: bool, verbose: int) -> None:
     """Analyse videos: PATHS are video files, folders (scanned recursively) or CSV manifests.
 
@@ -70,7 +85,7 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
 
     configure_logging(verbose, json_lines=log_json, quiet=quiet)
     try:
-        config = load_config(config_path, list(overrides))
+        config = load_config(config_path, [*overrides, *engine_overrides(engine, ray_address)])
         sources = discover(paths, config.input)
         if not sources:
             raise InputError(f"no videos found in {', '.join(map(str, paths))} "
@@ -80,8 +95,7 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
             sources = select_shard(sources, *shard)
         with RunProgress(len(sources), enabled=not quiet, stages=tuple(stage_names())) as progress:
             runner = Runner(config, out_dir, config_path=config_path, fail_fast=fail_fast, progress=progress.update,
-                            force=force, shard=shard, engine=engine,
-                            engine_options={"address": ray_address} if engine == "ray" else None)
+                            force=force, shard=shard)
             try:
                 report = runner.run(sources, paths)
             except FailFast as stop:
@@ -106,18 +120,26 @@ def run(paths: tuple[Path, ...], config_path: Path | None, overrides: tuple[str,
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="New folder for the merged run (videos are hard-linked, tables rebuilt).")
-def merge(run_dirs: tuple[Path, ...], out_dir: Path) -> None:
-    """Combine the output folders of shards (motiflens run --shard I/N) into one run with one table set."""
+@click.option("--allow-partial", is_flag=True,
+              help="Merge even if shards of the set are missing (the merged run.json says partial: true).")
+def merge(run_dirs: tuple[Path, ...], out_dir: Path, allow_partial: bool) -> None:
+    """Combine the output folders of shards (motiflens run --shard I/N) into one run with one table set.
+
+    Refuses (exit 3) a set with a shard missing, given twice or from another N, unless --allow-partial.
+    """
     from motiflens.run.merge import merge_runs
 
     try:
-        merged = merge_runs(list(run_dirs), out_dir)
+        merged = merge_runs(list(run_dirs), out_dir, allow_partial=allow_partial)
     except MotifLensError as error:
         fail(error)
         return
     counts = merged["counts"]
     click.echo(f"{len(merged['videos'])} videos from {len(run_dirs)} runs: {counts['ok']} ok, "
                f"{counts['failed']} failed, {counts['skipped']} skipped → {out_dir / 'run.json'}")
+    if merged["partial"]:
+        missing = ", ".join(f"{index}/{merged['shards']['count']}" for index in merged["shards"]["missing"])
+        click.secho(f"warning: partial corpus, shard {missing} missing (--allow-partial)", fg="yellow", err=True)
 
 
 @cli.command()
@@ -177,35 +199,81 @@ def models() -> None:
 
 
 @models.command("list")
-def models_list() -> None:
-    """List known models, their source, license and whether they are available on this machine."""
+@config_option
+@set_option
+def models_list(config_path: Path | None, overrides: tuple[str, ...]) -> None:
+    """List known models, their source, license and whether they are available on this machine (no network),
+    then the models the config uses and what it still lacks (`models pull` fetches those)."""
+    from motiflens.cli.models import config_needs, model_state
     from motiflens.models.cards import load_model_cards
 
     try:
         cards = load_model_cards()
-    except ModelError as error:
+        needs = config_needs(load_config(config_path, list(overrides)))
+    except (ConfigError, ModelError) as error:
         fail(error)
         return
     for card in cards:
-        state = "available" if card.available() else "not installed"
-        click.echo(f"{card.name:28} {card.role:7} {card.source:9} {card.license:14} {state}")
+        click.echo(f"{card.name:28} {card.role:7} {card.source:9} {card.license:14} {model_state(card)}")
+    click.echo(f"\nthe config ({config_path or 'defaults'}) uses:")
+    lacking = []
+    for need in needs:
+        state = model_state(need.card) if need.card else f"unknown model (no card named {need.name!r})"
+        click.echo(f"  {need.role:7} {need.name:28} ({need.setting}) {state}")
+        if need.card and state == "missing":
+            lacking.append(need.name)
+    if lacking:
+        click.echo(f"still lacking: {', '.join(lacking)}; fetch them with `motiflens models pull` (or import them)")
+    else:
+        click.echo("nothing lacking")
+
+
+@models.command("pull")
+@click.argument("names", nargs=-1)
+@config_option
+@set_option
+def models_pull(names: tuple[str, ...], config_path: Path | None, overrides: tuple[str, ...]) -> None:
+    """Fetch and verify models into the model cache: NAMES from `models list`, or without names every model the
+    config uses. Hub downloads honour HF_ENDPOINT and HF_HOME, are checked against the card's sha256 (else the
+    hub's own) and are installed only once verified; HF_HUB_OFFLINE=1 forbids any request. A model already in
+    the cache costs no request."""
+    from motiflens.cli.models import cards_named, config_cards, pull
+    from motiflens.models.cards import cache_dir
+
+    try:
+        config = load_config(config_path, list(overrides))
+        done, failed = pull(cards_named(names) if names else config_cards(config), config)
+    except (ConfigError, ModelError) as error:
+        fail(error)
+        return
+    for pulled in done:
+        state = "downloaded" if pulled.fetched else "ready"
+        click.echo(f"{pulled.card.name:28} {state:10} sha256 {pulled.sha256 or 'n/a (package files)'}")
+    if failed:
+        details = "\n".join(f"  {card.name}: {error}" for card, error in failed)
+        fail(ModelError(f"{len(failed)} model(s) missing from {cache_dir()}: "
+                        f"{', '.join(card.name for card, _ in failed)}\n{details}"))
 
 
 @models.command("import")
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.option("--name", help="Name in the cache; a name from `models list` is what runs look for "
               "(default: the folder name, or the file or archive name without its suffix).")
-def models_import(path: Path, name: str | None) -> None:
+@click.option("--sha256", "given_sha256", metavar="HEX", type=click.STRING,
+              help="Refuse the weights unless their sha256 is HEX (needed for a CLIP card that pins none).")
+def models_import(path: Path, name: str | None, given_sha256: str | None) -> None:
     """Copy weights into the model cache for air-gapped machines: PATH is a model folder (a CTranslate2
     Whisper export with model.bin, or a sentence-transformers folder), a .zip/.tar.gz of one, or a single
-    weights file. Its sha256 is recorded, and checked against the model card when the card pins one."""
+    weights file. Its sha256 is recorded, and checked against the model card's pin or --sha256."""
     from motiflens.models.cache import default_import_name, import_model
-    from motiflens.models.cards import cache_dir, load_model_cards
+    from motiflens.models.cards import cache_dir, find_card
 
     name = name or default_import_name(path)
     try:
-        pinned = next((card.sha256 for card in load_model_cards() if card.name == name), None)
-        manifest = import_model(path, name, cache_dir(), expected_sha256=pinned)
+        card = find_card(name)
+        given = given_sha256.strip().lower() if given_sha256 else None
+        expected = card.import_sha256(given) if card is not None else given
+        manifest = import_model(path, name, cache_dir(), expected_sha256=expected)
     except ModelError as error:
         fail(error)
         return

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import click
 
-from motiflens.core.errors import ConfigError, InputError, ModelError, MotifLensError
+from motiflens.core.errors import ConfigError, EngineError, InputError, ModelError, MotifLensError
 
-EXIT_OK, EXIT_VIDEO_FAILED, EXIT_CONFIG, EXIT_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-_EXIT_BY_ERROR = ((ConfigError, EXIT_CONFIG), (InputError, EXIT_INPUT), (ModelError, EXIT_MODEL))
+EXIT_OK, EXIT_VIDEO_FAILED, EXIT_CONFIG, EXIT_INPUT, EXIT_MODEL, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+_EXIT_BY_ERROR = (
+    (ConfigError, EXIT_CONFIG),
+    (InputError, EXIT_INPUT),
+    (ModelError, EXIT_MODEL),
+    (EngineError, EXIT_ENGINE),
+)
 
 
 def fail(error: MotifLensError) -> None:

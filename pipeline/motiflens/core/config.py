@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from motiflens.core.errors import ConfigError
+from motiflens.core.yamlfile import parse_yaml, read_yaml_mapping
 
 
 class Section(BaseModel):
@@ -86,7 +87,11 @@ class AudioConfig(Section):
 
 class RunConfig(Section):
     chunk_videos: int = Field(
-        32, ge=1, le=100_000, description="Videos per chunk; each model runs over a whole chunk before the next."
+        32,
+        ge=1,
+        le=100_000,
+        description="Local engine: videos per chunk, each model runs over a whole chunk before the next. Both "
+        "engines rewrite run.json after this many finished videos.",
     )
     fail_fast: bool = Field(False, description="Stop at the first failed video.")
     prefetch_frames: int = Field(
@@ -103,7 +108,8 @@ class AsrConfig(Section):
         "Whisper folder.",
     )
     allow_download: bool = Field(
-        False, description="Download a hub model missing from the cache (HF_HUB_OFFLINE=1 still forbids it)."
+        True,
+        description="Download a hub model missing from the cache, verified (HF_HUB_OFFLINE=1 still forbids it).",
     )
     compute_type: Literal["auto", "int8", "int8_float16", "float16", "float32"] = Field(
         "auto", description="CTranslate2 precision; auto is int8 on CPU and float16 on CUDA."
@@ -268,7 +274,9 @@ class VisualConfig(Section):
         None, description="A local weights file (.safetensors, .bin, .pt): looked at before the model cache."
     )
     allow_download: bool = Field(
-        False, description="Download weights missing from the cache from the Hugging Face hub (needs internet)."
+        True,
+        description="Download weights missing from the cache from the Hugging Face hub, verified against the "
+        "card's sha256 (HF_HUB_OFFLINE=1 still forbids it).",
     )
     on_missing_weights: Literal["skip", "error"] = Field(
         "skip",
@@ -313,13 +321,6 @@ class VisualConfig(Section):
     )
     thumbnails: bool = Field(True, description="Write one JPEG per occurrence, at its peak, with the tile outlined.")
     thumbnail_max_side: int = Field(384, ge=64, le=4096, description="Long side of evidence thumbnails.")
-    prominence_seconds: float = Field(
-        10.0,
-        gt=0,
-        le=3600,
-        description="Screen time at which an occurrence's provisional narrative_weight (mean score x share of "
-        "this) saturates, until roles are aligned with the story.",
-    )
 
 
 class ShotsConfig(Section):
@@ -519,13 +520,98 @@ class AlignConfig(Section):
         "(it dominates the frame), and the symbol is named in the episode.",
     )
     prominence_seconds: float = Field(
-        10.0, gt=0, le=3600, description="Screen time at which the prominence component saturates."
+        10.0,
+        gt=0,
+        le=3600,
+        description="Screen time at which the prominence component saturates; the visual stage's provisional "
+        "narrative_weight (mean score x share of this, until roles are aligned) uses it too.",
     )
     recurrence_shots: int = Field(3, ge=2, le=100, description="Shots at which the recurrence component saturates.")
     mention_merge_gap_seconds: float = Field(
         1.0, ge=0, le=60, description="Mentions of a never-seen symbol closer than this form one dialogue occurrence."
     )
     weights: RoleWeights = RoleWeights()
+
+
+class ActorPoolConfig(Section):
+    """Ray actors of one kind of stage: how many, and what each reserves (the scheduler packs actors by it)."""
+
+    min_actors: int = Field(1, ge=1, le=10_000, description="Actors kept alive per stage, each with its model loaded.")
+    max_actors: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="The pool grows up to this many actors while videos wait; unset: as many as free resources allow.",
+    )
+    num_cpus: float | None = Field(
+        None,
+        gt=0,
+        le=1024,
+        description="CPUs reserved per actor, and its thread count (rounded, at least 1); unset: the cluster's CPUs "
+        "shared by every stage's minimum pool, at most 1.",
+    )
+    num_gpus: float | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="GPUs reserved per actor; unset: 0.25 for stages that run on the run's device when it is CUDA "
+        "(asr, visual, story), else 0.",
+    )
+    memory_gb: float = Field(0.5, gt=0, le=4096, description="Memory reserved per actor (GiB).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ActorPoolConfig:
+        if self.max_actors is not None and self.max_actors < self.min_actors:
+            raise ValueError(f"max_actors ({self.max_actors}) is below min_actors ({self.min_actors})")
+        return self
+
+
+class DevicePoolConfig(ActorPoolConfig):
+    memory_gb: float = Field(1.5, gt=0, le=4096, description="Memory reserved per actor (GiB): a model is loaded.")
+
+
+class StagePoolConfig(Section):
+    """One stage's pool; every key left unset comes from its kind's pool (engine.ray.cpu or engine.ray.device)."""
+
+    min_actors: int | None = Field(None, ge=1, le=10_000, description="See engine.ray.cpu.min_actors.")
+    max_actors: int | None = Field(None, ge=1, le=10_000, description="See engine.ray.cpu.max_actors.")
+    num_cpus: float | None = Field(None, gt=0, le=1024, description="See engine.ray.cpu.num_cpus.")
+    num_gpus: float | None = Field(None, ge=0, le=64, description="See engine.ray.cpu.num_gpus.")
+    memory_gb: float | None = Field(None, gt=0, le=4096, description="See engine.ray.cpu.memory_gb.")
+
+
+class RayConfig(Section):
+    address: str | None = Field(
+        None,
+        min_length=1,
+        description="An existing cluster to join: 'auto' (the one started on this node with `ray start`) or "
+        "host:port; unset starts a local instance with this machine's cores.",
+    )
+    cpu: ActorPoolConfig = Field(
+        ActorPoolConfig(), description="Pools of the stages that always run on CPU (decoding, OCR, linking, alignment)."
+    )
+    device: DevicePoolConfig = Field(
+        DevicePoolConfig(),
+        description="Pools of the stages that run on the run's device (asr, visual, story: models whose results "
+        "may differ between CPU and GPU).",
+    )
+    stages: dict[str, StagePoolConfig] = Field(
+        {}, description="Per-stage overrides by stage name, e.g. {asr: {max_actors: 4, num_gpus: 0.5}}."
+    )
+    env_prefixes: tuple[str, ...] = Field(
+        ("MOTIFLENS_", "HF_", "HUGGINGFACE_", "TRANSFORMERS_", "TORCH_", "OMP_", "MKL_", "OPENBLAS_", "CT2_"),
+        description="Driver environment variables starting with one of these are set in every actor "
+        "(model cache, hub settings, thread libraries).",
+    )
+
+
+class EngineConfig(Section):
+    """Where the stages run; never what they produce (left out of the config hash)."""
+
+    name: Literal["local", "ray"] = Field(
+        "local", description="local: this process, a chunk at a time; ray: Ray Data actor pools, videos streaming."
+    )
+    ray: RayConfig = RayConfig()
 
 
 class Config(Section):
@@ -543,13 +629,16 @@ class Config(Section):
     story: StoryConfig = StoryConfig()
     align: AlignConfig = AlignConfig()
     run: RunConfig = RunConfig()
+    engine: EngineConfig = EngineConfig()
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
     def hash(self) -> str:
-        """Stable across runs and machines: canonical JSON of the resolved config."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """Stable across runs, machines and engines: canonical JSON of the resolved config but `engine`, which
+        decides where stages run, not what they produce (a Ray run's timelines equal a local run's)."""
+        results = {key: value for key, value in self.to_dict().items() if key != "engine"}
+        canonical = json.dumps(results, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -577,8 +666,13 @@ def _field_limits(path: tuple[str | int, ...]) -> str | None:
 
 def _allowed_keys(path: tuple[str | int, ...]) -> list[str]:
     model: type[BaseModel] = Config
-    for part in path:
-        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+    parts = list(path)
+    while parts:
+        part = str(parts.pop(0))
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        if get_origin(annotation) is dict and parts:  # a mapping of sections (engine.ray.stages.<stage>)
+            annotation = get_args(annotation)[1]
+            parts.pop(0)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation
@@ -606,10 +700,7 @@ def parse_override(assignment: str) -> tuple[list[str], Any]:
     if not sep or not key.strip():
         raise ConfigError(f"--set expects key=value, got {assignment!r}")
     parts = [part for part in key.strip().split(".") if part]
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {key}: value {raw!r} is not valid YAML: {exc}") from exc
+    value = parse_yaml(raw, f"--set {key}: value {raw!r}") if raw.strip() else ""
     return parts, value
 
 
@@ -627,24 +718,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config {path} is not valid YAML: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"config {path} must be a mapping of sections, got {type(data).__name__}")
-    return data
-
-
 def load_config(path: Path | None = None, overrides: list[str] | None = None) -> Config:
-    data = read_yaml_mapping(path) if path is not None else {}
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = read_yaml_mapping(path, f"config {path}", shape="a mapping of sections", empty_ok=True)
     data = apply_overrides(data, list(overrides or []))
     origin = str(path) if path is not None else "defaults"
     if overrides:

@@ -1,7 +1,8 @@
-"""Facts about where a run happened, for run.json: versions, commit, device."""
+"""Facts about where a run happened, for run.json: versions, commit, device; and handing device memory back."""
 
 from __future__ import annotations
 
+import gc
 import importlib.metadata
 import platform
 import random
@@ -58,6 +59,15 @@ def resolve_device(requested: str) -> str:
 
         raise ConfigError("device: cuda was requested but torch sees no CUDA device; use device=auto or cpu")
     return "cuda" if has_cuda else "cpu"
+
+
+def release_memory() -> None:
+    """Collect what dropped model references left behind and return cached CUDA blocks to the device, so the
+    next model loads into free memory; torch is not imported for this when nothing has imported it yet."""
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def seed_everything(seed: int) -> None:

@@ -45,5 +45,9 @@ class ModelError(MotifLensError):
     """A model cannot be found, verified or loaded."""
 
 
+class EngineError(MotifLensError):
+    """The engine itself broke (a Ray actor died, the cluster cannot be reached), not a video."""
+
+
 class SchemaError(MotifLensError):
     """An output document does not match its JSON Schema."""

@@ -1,26 +1,31 @@
 """Typed records passed between stages. Times are seconds from the start of the video.
 
-Each record that appears in `timeline.json` has `to_json()` producing exactly the contract's fields
-(DESIGN.md section 3); optional fields are omitted when unset so that outputs stay byte-stable.
+Each record that appears in `timeline.json` is a `Record`: its `to_json()` is derived from the fields and their
+`json_meta` (core/record_json.py), producing exactly the contract's fields (DESIGN.md section 3); optional fields
+are omitted when unset so that outputs stay byte-stable. The same fields feed the checkpoints, the corpus tables'
+plain columns (their `doc`), and the schema check of tests/test_record_schema.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+
+from motiflens.core.record_json import Record, in_json, json_meta, record_json
 
 Orientation = Literal["vertical", "horizontal", "square"]
 StreamState = Literal["ok", "skipped", "failed"]
 VideoState = Literal["ok", "failed", "skipped"]
 BandKind = Literal["letterbox", "blur_pad", "subtitle"]
 
-
-def _round(value: float, digits: int = 3) -> float:
-    """Round times and scores so that float noise never changes an output byte."""
-    return round(float(value), digits)
+#: Times are written to the millisecond; the start and end of every timed record read the same in the tables.
+SECONDS = json_meta(digits=3)
+START = json_meta(digits=3, doc="Start, seconds from the start of the video.")
+END = json_meta(digits=3, doc="End, seconds from the start of the video.")
+OMIT_NONE = json_meta(omit_if=None)
 
 
 @dataclass(frozen=True)
@@ -34,61 +39,84 @@ class VideoSource:
 
 
 @dataclass(frozen=True)
-class MediaStream:
+class MediaStream(Record):
     """One stream of a media file as the probe lists it. Video sizes are as stored (before rotation)."""
 
     index: int
     type: str
     codec: str | None
-    width: int | None = None
-    height: int | None = None
-    fps: float | None = None
-    sample_rate: int | None = None
-    channels: int | None = None
+    width: int | None = field(default=None, metadata=OMIT_NONE)
+    height: int | None = field(default=None, metadata=OMIT_NONE)
+    fps: float | None = field(default=None, metadata=json_meta(digits=3, omit_if=None))
+    sample_rate: int | None = field(default=None, metadata=OMIT_NONE)
+    channels: int | None = field(default=None, metadata=OMIT_NONE)
     default: bool = False
     attached_pic: bool = False
+
+    json_schema = "/$defs/media_stream"
+    json_order = (
+        "index",
+        "type",
+        "codec",
+        "width",
+        "height",
+        "sample_rate",
+        "channels",
+        "fps",
+        "default",
+        "attached_pic",
+    )
 
     @property
     def is_moving_video(self) -> bool:
         """A video stream that is not a still picture attached as cover art."""
         return self.type == "video" and not self.attached_pic
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"index": self.index, "type": self.type, "codec": self.codec}
-        for name in ("width", "height", "sample_rate", "channels"):
-            value = getattr(self, name)
-            if value is not None:
-                doc[name] = value
-        if self.fps is not None:
-            doc["fps"] = _round(self.fps)
-        doc["default"] = self.default
-        doc["attached_pic"] = self.attached_pic
-        return doc
-
 
 @dataclass(frozen=True)
-class VideoInfo:
+class VideoInfo(Record):
     """What the probe found. Width and height are as displayed (rotation applied)."""
 
     id: str
     path: str
-    sha256: str
+    sha256: str = field(metadata=json_meta(doc="SHA-256 of the file."))
     size_bytes: int
-    duration_seconds: float
-    width: int
-    height: int
-    rotation: int
-    fps: float
+    duration_seconds: float = field(metadata=json_meta(digits=3, doc="Duration in seconds."))
+    width: int = field(metadata=json_meta(doc="Displayed width in pixels (rotation applied)."))
+    height: int = field(metadata=json_meta(doc="Displayed height in pixels (rotation applied)."))
+    rotation: int = field(metadata=json_meta(doc="Degrees the stored picture is turned clockwise for display."))
+    fps: float = field(metadata=json_meta(digits=3, doc="Average frame rate."))
     vfr: bool
     codec: str
-    has_audio: bool
-    audio_codec: str | None = None
-    audio_sample_rate: int | None = None
-    frame_count: int | None = None
+    has_audio: bool = field(metadata=json_meta(doc="Whether the file has an audio stream."))
+    audio_codec: str | None = field(default=None, metadata=OMIT_NONE)
+    audio_sample_rate: int | None = field(default=None, metadata=json_meta(internal=True))
+    frame_count: int | None = field(default=None, metadata=OMIT_NONE)
     #: The stream every frame read decodes (probe.choose_video_stream), as an index into the file's streams.
-    video_stream_index: int = 0
+    video_stream_index: int = field(default=0, metadata=json_meta(when="had_stream_choice"))
     #: Every stream of the file, in file order; empty in records made before streams were listed.
-    media_streams: tuple[MediaStream, ...] = ()
+    media_streams: tuple[MediaStream, ...] = field(default=(), metadata=json_meta(when="had_stream_choice"))
+
+    json_schema = "/properties/video"
+    json_order = (
+        "id",
+        "path",
+        "sha256",
+        "duration_seconds",
+        "width",
+        "height",
+        "rotation",
+        "fps",
+        "orientation",
+        "has_audio",
+        "vfr",
+        "codec",
+        "size_bytes",
+        "audio_codec",
+        "frame_count",
+        "video_stream_index",
+        "media_streams",
+    )
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
@@ -97,34 +125,11 @@ class VideoInfo:
             raise ValueError(f"rotation must be one of 0, 90, 180, 270, got {self.rotation}")
 
     @property
+    @in_json(doc="`vertical`, `horizontal` or `square`.")
     def orientation(self) -> Orientation:
         if self.height > self.width:
             return "vertical"
         return "horizontal" if self.width > self.height else "square"
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "id": self.id,
-            "path": self.path,
-            "sha256": self.sha256,
-            "duration_seconds": _round(self.duration_seconds),
-            "width": self.width,
-            "height": self.height,
-            "rotation": self.rotation,
-            "fps": _round(self.fps),
-            "orientation": self.orientation,
-            "has_audio": self.has_audio,
-            "vfr": self.vfr,
-            "codec": self.codec,
-            "size_bytes": self.size_bytes,
-        }
-        if self.audio_codec is not None:
-            doc["audio_codec"] = self.audio_codec
-        if self.frame_count is not None:
-            doc["frame_count"] = self.frame_count
-        if self.had_stream_choice:
-            doc.update(self._stream_json())
-        return doc
 
     @property
     def had_stream_choice(self) -> bool:
@@ -133,23 +138,21 @@ class VideoInfo:
 
     def to_probe_json(self) -> dict[str, Any]:
         """What `motiflens probe` prints: the timeline's fields plus every stream and the one decoded."""
-        return {**self.to_json(), **self._stream_json()}
-
-    def _stream_json(self) -> dict[str, Any]:
-        return {
-            "video_stream_index": self.video_stream_index,
-            "media_streams": [stream.to_json() for stream in self.media_streams],
-        }
+        document: dict[str, Any] = record_json(self, conditional=False)
+        return document
 
 
 @dataclass(frozen=True)
-class Box:
+class Box(Record):
     """An axis-aligned pixel box [x0, x1) x [y0, y1) in displayed full-resolution coordinates."""
 
     x0: int
     y0: int
     x1: int
     y1: int
+
+    json_schema = "/$defs/box"
+    json_array = True
 
     def __post_init__(self) -> None:
         if not (0 <= self.x0 < self.x1 and 0 <= self.y0 < self.y1):
@@ -163,43 +166,43 @@ class Box:
     def height(self) -> int:
         return self.y1 - self.y0
 
-    def to_json(self) -> list[int]:
-        return [self.x0, self.y0, self.x1, self.y1]
+
+_LAYOUT = "/properties/ingest/properties/layout"
 
 
 @dataclass(frozen=True)
-class Band:
+class Band(Record):
     """A horizontal band of rows that is not picture content (bars, blurred padding, subtitles)."""
 
     kind: BandKind
     top: int
     bottom: int
-    confidence: float
+    confidence: float = field(metadata=json_meta(digits=3))
 
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "top": self.top, "bottom": self.bottom, "confidence": _round(self.confidence)}
+    json_schema = f"{_LAYOUT}/properties/bands/items"
 
 
 @dataclass(frozen=True)
-class Tile:
+class Tile(Record):
     """One square model input cut from a frame; `box` is where it lies on screen."""
 
     index: int
     box: Box
 
-    def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "box": self.box.to_json()}
+    json_schema = f"{_LAYOUT}/properties/tiles/items"
 
 
 @dataclass(frozen=True)
-class FrameLayout:
+class FrameLayout(Record):
     """Per-video screen geometry: the picture area, the bands around or over it, and the tiles."""
 
     width: int
     height: int
-    content: Box
+    content: Box = field(metadata=json_meta(name="content_box"))
     bands: tuple[Band, ...]
     tiles: tuple[Tile, ...]
+
+    json_schema = _LAYOUT
 
     @property
     def subtitle_bands(self) -> tuple[Band, ...]:
@@ -211,15 +214,6 @@ class FrameLayout:
     def subtitle_band(self) -> Band | None:
         """The main subtitle band: the lowest."""
         return self.subtitle_bands[-1] if self.subtitle_bands else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "width": self.width,
-            "height": self.height,
-            "content_box": self.content.to_json(),
-            "bands": [band.to_json() for band in self.bands],
-            "tiles": [tile.to_json() for tile in self.tiles],
-        }
 
 
 @dataclass
@@ -242,114 +236,99 @@ class SampledFrame:
 
 
 @dataclass(frozen=True)
-class AudioTrack:
+class AudioTrack(Record):
     """16 kHz mono float32 PCM extracted once per video, stored as a WAV file."""
 
-    path: Path
+    path: Path = field(metadata=json_meta(internal=True))
     sample_rate: int
     num_samples: int
-    peak: float
+    peak: float = field(metadata=json_meta(digits=6))
 
     # Below -80 dBFS nothing can be heard; speech models would only hallucinate on it.
-    SILENCE_PEAK = 1e-4
+    SILENCE_PEAK: ClassVar[float] = 1e-4
+
+    json_schema = "/properties/ingest/properties/audio"
+    json_order = ("file", "sample_rate", "num_samples", "duration_seconds", "peak", "silent")
 
     @property
+    @in_json()
+    def file(self) -> str:
+        """The WAV's name inside the video folder (the folder moves with the run)."""
+        return self.path.name
+
+    @property
+    @in_json(digits=3)
     def duration_seconds(self) -> float:
         return self.num_samples / self.sample_rate
 
     @property
+    @in_json()
     def silent(self) -> bool:
         return self.peak < self.SILENCE_PEAK
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "file": self.path.name,
-            "sample_rate": self.sample_rate,
-            "num_samples": self.num_samples,
-            "duration_seconds": _round(self.duration_seconds),
-            "peak": _round(self.peak, 6),
-            "silent": self.silent,
-        }
-
 
 @dataclass(frozen=True)
-class StreamStatus:
+class StreamStatus(Record):
     status: StreamState
-    reason: str | None = None
+    reason: str | None = field(default=None, metadata=OMIT_NONE)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"status": self.status} if self.reason is None else {"status": self.status, "reason": self.reason}
+    json_schema = "/$defs/stream"
 
 
 @dataclass(frozen=True)
-class Shot:
+class Shot(Record):
     index: int
-    start_seconds: float
-    end_seconds: float
+    start_seconds: float = field(metadata=START)
+    end_seconds: float = field(metadata=END)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-        }
+    json_schema = "/properties/shots/items"
 
 
 @dataclass(frozen=True)
-class Word:
+class Word(Record):
     word: str
-    start_seconds: float
-    end_seconds: float
-    probability: float
+    start_seconds: float = field(metadata=SECONDS)
+    end_seconds: float = field(metadata=SECONDS)
+    probability: float = field(metadata=json_meta(digits=3))
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "word": self.word,
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-            "probability": _round(self.probability),
-        }
+    json_schema = "/$defs/word"
+
+
+SOURCE_DOC = "`asr` (speech) or `ocr` (subtitle)."
+LINE_LANGUAGE_DOC = "Language of the line."
 
 
 @dataclass(frozen=True)
-class Segment:
+class Segment(Record):
     """A timed piece of dialogue from speech (asr) or burned-in subtitles (ocr)."""
 
     id: str
-    source: Literal["asr", "ocr"]
-    start_seconds: float
-    end_seconds: float
-    text: str
-    language: str | None = None
-    text_en: str | None = None
-    words: tuple[Word, ...] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    source: Literal["asr", "ocr"] = field(metadata=json_meta(doc=SOURCE_DOC))
+    start_seconds: float = field(metadata=START)
+    end_seconds: float = field(metadata=END)
+    text: str = field(metadata=json_meta(doc="The line as heard or read."))
+    language: str | None = field(default=None, metadata=json_meta(omit_if=None, doc=LINE_LANGUAGE_DOC))
+    text_en: str | None = field(
+        default=None, metadata=json_meta(omit_if=None, doc="English translation, when there is one.")
+    )
+    words: tuple[Word, ...] | None = field(default=None, metadata=OMIT_NONE)
+    #: What one source adds (recognition confidence, reads, the links between asr and ocr); written inline.
+    extra: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=json_meta(
+            merge=("confidence", "no_speech_prob", "reads", "linked_ids", "agreement", "text_en_source")
+        ),
+    )
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "id": self.id,
-            "source": self.source,
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-            "text": self.text,
-        }
-        if self.language is not None:
-            doc["language"] = self.language
-        if self.text_en is not None:
-            doc["text_en"] = self.text_en
-        if self.words is not None:
-            doc["words"] = [word.to_json() for word in self.words]
-        doc.update(self.extra)
-        return doc
+    json_schema = "/properties/transcript/properties/segments/items"
 
 
 @dataclass(frozen=True)
-class Transcript:
-    language: str | None
+class Transcript(Record):
+    language: str | None = field(metadata=json_meta(doc="Main transcript language."))
     segments: tuple[Segment, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return {"language": self.language, "segments": [segment.to_json() for segment in self.segments]}
+    json_schema = "/properties/transcript"
 
 
 SymbolRole = Literal["decorative", "referenced", "catalyst"]
@@ -359,40 +338,40 @@ EventCue = Literal["dialogue", "audio", "cut_rate", "visual"]
 
 
 @dataclass(frozen=True)
-class Mention:
+class Mention(Record):
     """A dialogue sentence that names a symbol: by one of its dialogue terms (keyword) or by meaning (semantic)."""
 
-    symbol_id: str
-    segment_id: str
-    source: Literal["asr", "ocr"]
-    start_seconds: float
-    end_seconds: float
-    text: str
-    match: MentionMatch
-    score: float
-    term: str | None = None
-    language: str | None = None
+    symbol_id: str = field(metadata=json_meta(doc="Taxonomy id of the symbol named."))
+    segment_id: str = field(metadata=json_meta(doc="Transcript segment that names it."))
+    source: Literal["asr", "ocr"] = field(metadata=json_meta(doc=SOURCE_DOC))
+    start_seconds: float = field(metadata=START)
+    end_seconds: float = field(metadata=END)
+    text: str = field(metadata=json_meta(doc="The dialogue line."))
+    match: MentionMatch = field(metadata=json_meta(doc="`keyword` or `semantic`."))
+    score: float = field(metadata=json_meta(digits=4, doc="1.0 for a keyword; cosine similarity for a semantic match."))
+    term: str | None = field(default=None, metadata=json_meta(doc="Matched dialogue term; empty for a semantic match."))
+    language: str | None = field(default=None, metadata=json_meta(doc=LINE_LANGUAGE_DOC))
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "symbol_id": self.symbol_id,
-            "segment_id": self.segment_id,
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-            "text": self.text,
-            "match": self.match,
-            "score": _round(self.score, 4),
-            "term": self.term,
-            "source": self.source,
-            "language": self.language,
-        }
+    json_schema = "/properties/mentions/items"
+    json_order = (
+        "symbol_id",
+        "segment_id",
+        "start_seconds",
+        "end_seconds",
+        "text",
+        "match",
+        "score",
+        "term",
+        "source",
+        "language",
+    )
 
 
 LinkKind = Literal["same_line", "anaphora", "semantic", "visual_focus"]
 
 
 @dataclass(frozen=True)
-class EventLink:
+class EventLink(Record):
     """Why a plot event is tied to a symbol: the kind of link and the line that makes it (the line that names
     the symbol: for anaphora the earlier line the pronoun points back to)."""
 
@@ -401,25 +380,26 @@ class EventLink:
     segment_id: str
     text: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"symbol_id": self.symbol_id, "kind": self.kind, "segment_id": self.segment_id, "text": self.text}
+    json_schema = "/properties/events/items/properties/links/items"
 
 
 @dataclass(frozen=True)
-class PlotEvent:
+class PlotEvent(Record):
     """A typed story beat. `cue_scores` holds each cue's contribution; `cues` lists those that fired."""
 
     id: str
-    type: str
-    start_seconds: float
-    end_seconds: float
-    confidence: float
+    type: str = field(metadata=json_meta(doc="Event type, e.g. `vow`, `betrayal`, `reversal`."))
+    start_seconds: float = field(metadata=START)
+    end_seconds: float = field(metadata=END)
+    confidence: float = field(metadata=json_meta(digits=4, doc="Confidence in [0, 1]."))
     cues: tuple[EventCue, ...]
     segment_ids: tuple[str, ...]
-    text: str
-    cue_scores: dict[str, float] = field(default_factory=dict)
+    text: str = field(metadata=json_meta(doc="Triggering line(s), joined by ` / `."))
+    cue_scores: dict[str, float] = field(default_factory=dict, metadata=json_meta(digits=4, sort_keys=True))
     matched_terms: tuple[str, ...] = ()
     links: tuple[EventLink, ...] = ()
+
+    json_schema = "/properties/events/items"
 
     def __post_init__(self) -> None:
         if not 0 <= self.confidence <= 1:
@@ -427,105 +407,94 @@ class PlotEvent:
         if self.end_seconds < self.start_seconds:
             raise ValueError(f"{self.id}: ends at {self.end_seconds} before it starts at {self.start_seconds}")
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-            "confidence": _round(self.confidence, 4),
-            "cues": list(self.cues),
-            "segment_ids": list(self.segment_ids),
-            "text": self.text,
-            "cue_scores": {name: _round(value, 4) for name, value in sorted(self.cue_scores.items())},
-            "matched_terms": list(self.matched_terms),
-            "links": [link.to_json() for link in self.links],
-        }
-
 
 @dataclass(frozen=True)
-class ThemeScore:
+class ThemeScore(Record):
     """How strongly one transcript segment voices one identity theme (a calibrated confidence in [0, 1])."""
 
-    theme: str
-    segment_id: str
-    score: float
-    start_seconds: float
-    end_seconds: float
+    theme: str = field(
+        metadata=json_meta(doc="`self_other`, `tradition_modernity`, `home_belonging` or `local_global`.")
+    )
+    segment_id: str = field(metadata=json_meta(doc="Transcript segment scored."))
+    score: float = field(metadata=json_meta(digits=4, doc="Theme score."))
+    start_seconds: float = field(metadata=START)
+    end_seconds: float = field(metadata=END)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "theme": self.theme,
-            "segment_id": self.segment_id,
-            "score": _round(self.score, 4),
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-        }
+    json_schema = "/properties/themes/items"
+
+
+_SYMBOL = "/properties/symbols/items"
 
 
 @dataclass(frozen=True)
-class Evidence:
+class Evidence(Record):
     """Why an occurrence has its role: a visual span (with its thumbnail), a mention, an event."""
 
     kind: str
-    start_seconds: float
-    end_seconds: float
-    ref: str | None = None
-    text: str | None = None
+    start_seconds: float = field(metadata=SECONDS)
+    end_seconds: float = field(metadata=SECONDS)
+    ref: str | None = field(default=None, metadata=OMIT_NONE)
+    text: str | None = field(default=None, metadata=OMIT_NONE)
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "kind": self.kind,
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-        }
-        if self.ref is not None:
-            doc["ref"] = self.ref
-        if self.text is not None:
-            doc["text"] = self.text
-        return doc
+    json_schema = f"{_SYMBOL}/properties/evidence/items"
 
 
 @dataclass(frozen=True)
-class ScreenRegion:
+class ScreenRegion(Record):
     """The tile where a symbol scored best; `box` is (x0, y0, x1, y1) as fractions of the displayed frame."""
 
     tile: int
-    box: tuple[float, float, float, float]
-    full_frame: bool = False
+    box: tuple[float, float, float, float] = field(metadata=json_meta(digits=3))
+    full_frame: bool = field(default=False, metadata=json_meta(omit_if=False))
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"tile": self.tile, "box": [_round(value) for value in self.box]}
-        if self.full_frame:
-            doc["full_frame"] = True
-        return doc
+    json_schema = f"{_SYMBOL}/properties/screen_region"
 
 
 @dataclass(frozen=True)
-class SymbolOccurrence:
+class SymbolOccurrence(Record):
     """A span of screen time in which one symbol is present (the `symbols` entries of timeline.json).
 
     Scores are the model's per-frame presence scores in [0, 1]: `peak_score` the highest, `mean_score` the
     mean over the frames of the span. Roles are the align stage's job (motiflens.story.align): before it
     runs, a visual occurrence is `decorative`, its `narrative_weight` reflects screen prominence only (see
-    VisualConfig.prominence_seconds), and its evidence is the visual span with its peak thumbnail.
+    AlignConfig.prominence_seconds), and its evidence is the visual span with its peak thumbnail.
     A `dialogue` occurrence is a symbol that is named but never seen; its scores are its mentions' scores.
     """
 
-    symbol_id: str
-    label: str
-    start_seconds: float
-    end_seconds: float
-    peak_seconds: float
-    peak_score: float
-    mean_score: float
-    screen_region: ScreenRegion | None
-    narrative_weight: float
+    symbol_id: str = field(metadata=json_meta(doc="Taxonomy id of the symbol."))
+    label: str = field(metadata=json_meta(doc="Human-readable name of the symbol."))
+    start_seconds: float = field(metadata=START)
+    end_seconds: float = field(metadata=END)
+    peak_seconds: float = field(metadata=json_meta(digits=3, doc="Time of the highest visual score."))
+    peak_score: float = field(metadata=json_meta(digits=4, doc="Highest visual score."))
+    mean_score: float = field(metadata=json_meta(digits=4, doc="Mean visual score over the occurrence."))
+    screen_region: ScreenRegion | None = field(metadata=OMIT_NONE)
+    narrative_weight: float = field(metadata=json_meta(digits=3, doc="Narrative weight in [0, 1]."))
     evidence: tuple[Evidence, ...] = ()
-    role: SymbolRole = "decorative"
-    origin: SymbolOrigin = "visual"
+    role: SymbolRole = field(default="decorative", metadata=json_meta(doc="`decorative`, `referenced` or `catalyst`."))
+    origin: SymbolOrigin = field(
+        default="visual", metadata=json_meta(doc="`visual` (seen on screen) or `dialogue` (named, never shown).")
+    )
     #: The documented parts of narrative_weight (see AlignConfig.weights), set by alignment.
-    weight_components: dict[str, float] | None = None
+    weight_components: dict[str, float] | None = field(default=None, metadata=json_meta(digits=3, omit_if=None))
+
+    json_schema = _SYMBOL
+    json_order = (
+        "symbol_id",
+        "label",
+        "start_seconds",
+        "end_seconds",
+        "peak_seconds",
+        "peak_score",
+        "mean_score",
+        "screen_region",
+        "thumbnail",
+        "origin",
+        "role",
+        "narrative_weight",
+        "weight_components",
+        "evidence",
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.start_seconds <= self.peak_seconds <= self.end_seconds:
@@ -540,25 +509,8 @@ class SymbolOccurrence:
     def duration_seconds(self) -> float:
         return self.end_seconds - self.start_seconds
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "symbol_id": self.symbol_id,
-            "label": self.label,
-            "start_seconds": _round(self.start_seconds),
-            "end_seconds": _round(self.end_seconds),
-            "peak_seconds": _round(self.peak_seconds),
-            "peak_score": _round(self.peak_score, 4),
-            "mean_score": _round(self.mean_score, 4),
-        }
-        if self.screen_region is not None:
-            doc["screen_region"] = self.screen_region.to_json()
-        thumbnail = next((item.ref for item in self.evidence if item.kind == "visual" and item.ref), None)
-        if thumbnail is not None:
-            doc["thumbnail"] = thumbnail
-        doc["origin"] = self.origin
-        doc["role"] = self.role
-        doc["narrative_weight"] = _round(self.narrative_weight)
-        if self.weight_components is not None:
-            doc["weight_components"] = {name: _round(value) for name, value in self.weight_components.items()}
-        doc["evidence"] = [item.to_json() for item in self.evidence]
-        return doc
+    @property
+    @in_json(omit_if=None, doc="Thumbnail path relative to the video folder (visual only).")
+    def thumbnail(self) -> str | None:
+        """The peak frame's JPEG: the ref of the first visual evidence that has one."""
+        return next((item.ref for item in self.evidence if item.kind == "visual" and item.ref), None)

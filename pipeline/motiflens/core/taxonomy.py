@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from motiflens.core.errors import ConfigError
 from motiflens.core.resources import project_resource
+from motiflens.core.yamlfile import read_yaml_mapping
 
 BUILTIN_TAXONOMY = "cultural_symbols.yaml"
 _ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -147,18 +147,6 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read taxonomy {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"taxonomy {path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"taxonomy {path} must be a mapping with version and symbols")
-    return data
-
-
 def _parse_symbols(path: Path, entries: list[Any]) -> list[Symbol]:
     symbols: list[Symbol] = []
     seen: set[str] = set()
@@ -184,7 +172,7 @@ def load_taxonomy(paths: Sequence[Path]) -> Taxonomy:
     background: tuple[str, ...] = ()
     versions: list[str] = []
     for path in paths:
-        data = _read(path)
+        data = read_yaml_mapping(path, f"taxonomy {path}", shape="a mapping with version and symbols")
         if data.get("kind") == "overlay":
             try:
                 overlay = _OverlayFile.model_validate(data)

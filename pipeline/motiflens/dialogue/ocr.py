@@ -255,8 +255,8 @@ class SubtitleReader:
                 reads.append(FrameRead(time=time))
                 continue
             boxes = np.asarray(found, dtype=np.float32)
-            reuse = self.config.reuse_max_change > 0 and seen is not None
-            if reuse and unchanged(seen, boxes, grey, self.config.reuse_max_change):
+            reuse = self.config.reuse_max_change > 0
+            if reuse and seen is not None and unchanged(seen, boxes, grey, self.config.reuse_max_change):
                 reads.append(replace(seen.read, time=time))
                 continue
             self.recognised += 1
@@ -322,8 +322,11 @@ def merge_reads(reads: list[FrameRead], config: OcrConfig) -> list[SubtitleSpan]
         if not read.key:
             continue
         last = spans[-1].reads[-1] if spans else None
-        follows = last is not None and read.time - last.time <= interval + config.max_gap_seconds + 1e-6
-        if follows and similarity(last.key, read.key) >= config.merge_similarity:
+        if (
+            last is not None
+            and read.time - last.time <= interval + config.max_gap_seconds + 1e-6
+            and similarity(last.key, read.key) >= config.merge_similarity
+        ):
             spans[-1].reads.append(read)
         else:
             spans.append(SubtitleSpan([read]))

@@ -8,11 +8,12 @@ speech before English subtitle vs Whisper's English translation.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from motiflens.core.records import Segment
+from motiflens.core.records import Segment, Transcript
 from motiflens.dialogue.text import similarity
 
 
@@ -94,3 +95,25 @@ def reconcile(speech: Sequence[Segment], subtitles: Sequence[Segment], min_overl
         "mean_agreement": round(sum(scores) / len(scores), 3) if scores else None,
     }
     return Reconciled(speech=linked_speech, subtitles=linked_subtitles, stats=stats)
+
+
+def main_language(segments: list[Segment]) -> str | None:
+    """The language shown longest."""
+    shown: defaultdict[str, float] = defaultdict(float)
+    for segment in segments:
+        if segment.language is not None:
+            shown[segment.language] += segment.end_seconds - segment.start_seconds
+    return max(shown, key=shown.__getitem__) if shown else None
+
+
+def linked_transcript(
+    transcript: Transcript | None, subtitles: Sequence[Segment], min_overlap: float
+) -> tuple[Transcript, dict[str, Any]]:
+    """One transcript of the speech in `transcript` and the subtitles, linked, in time order; and the link stats.
+    Its language is the speech's, else the subtitles' main one."""
+    previous = transcript or Transcript(language=None)
+    speech = [segment for segment in previous.segments if segment.source == "asr"]
+    linked = reconcile(speech, subtitles, min_overlap)
+    segments = sorted(linked.speech + linked.subtitles, key=lambda s: (s.start_seconds, s.end_seconds, s.id))
+    language = previous.language or main_language(linked.subtitles)
+    return Transcript(language=language, segments=tuple(segments)), linked.stats

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -123,16 +123,16 @@ class SpeechResult:
     @property
     def language(self) -> str | None:
         """The language spoken longest in the kept segments (else in the chunks)."""
-        spoken: Counter = Counter()
+        spoken: defaultdict[str, float] = defaultdict(float)
         for segment in self.segments:
             spoken[segment.language] += max(segment.end - segment.start, 1e-3)
         if not spoken:
             for chunk in self.chunks:
                 spoken[chunk.language] += chunk.duration
-        return spoken.most_common(1)[0][0] if spoken else None
+        return max(spoken, key=spoken.__getitem__) if spoken else None
 
     def stats(self) -> dict[str, Any]:
-        seconds: Counter = Counter()
+        seconds: defaultdict[str, float] = defaultdict(float)
         for chunk in self.chunks:
             seconds[chunk.language] += chunk.duration
         return {
@@ -185,7 +185,7 @@ class SequentialDecoder:
         self.options = options
 
     def decode(self, audio: np.ndarray, chunks: list[SpeechChunk], task: str, words: bool) -> list[SpeechSegment]:
-        decoded = []
+        decoded: list[SpeechSegment] = []
         for chunk in chunks:
             piece = audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
             segments, _ = self.model.transcribe(
@@ -267,7 +267,15 @@ def simplify(segment: SpeechSegment) -> SpeechSegment:
     return replace(segment, text=to_simplified(segment.text), words=words)
 
 
+#: Set by an engine that gives this process its thread count (a Ray actor: its CPU reservation).
+CPU_THREADS_ENV = "MOTIFLENS_CPU_THREADS"
+
+
 def available_cores() -> int:
+    """Threads for CPU work: the engine's reservation when one is set, else the cores this process may run on."""
+    reserved = os.environ.get(CPU_THREADS_ENV, "")
+    if reserved.isdigit() and int(reserved) > 0:
+        return int(reserved)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

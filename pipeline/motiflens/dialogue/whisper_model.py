@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from motiflens.core.config import AsrConfig
 from motiflens.core.errors import ModelError
 from motiflens.models.cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
 from motiflens.models.cards import ModelCard, cache_dir, load_model_cards
+from motiflens.models.pull import fetch_hub_snapshot, hub_offline
 
 #: A CTranslate2 Whisper folder needs these; without tokenizer.json faster-whisper would go online.
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
@@ -68,8 +68,8 @@ def fixes(name: str) -> str:
         "fix one of:\n"
         "  1. point asr.model at a local CTranslate2 Whisper folder: --set asr.model=/path/to/folder\n"
         f"  2. put the weights into the cache: motiflens models import /path/to/folder --name {name}\n"
-        "  3. allow the download: --set asr.allow_download=true (on a machine that reaches the hub, "
-        "without HF_HUB_OFFLINE=1)"
+        f"  3. download it: motiflens models pull {name}, or a run with asr.allow_download=true (the default) "
+        "on a machine that reaches the hub, without HF_HUB_OFFLINE=1"
     )
 
 
@@ -140,34 +140,18 @@ class HubDownloader:
     allowed: bool
 
     def fetch(self, card: ModelCard, target: Path) -> ModelManifest:
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-        if not self.allowed or offline:
+        if not self.allowed or hub_offline():
             why = "HF_HUB_OFFLINE is set" if self.allowed else "downloads are off (asr.allow_download=false)"
             raise ModelError(
                 f"speech model {card.name!r} ({card.id}) is not in the model cache {target.parent} "
                 f"and {why}; " + fixes(card.name)
             )
-        from huggingface_hub import snapshot_download
+        return fetch_hub_snapshot(card, target, fixes(card.name), _ct2_weights, allow=["*.bin", "*.json", "*.txt"])
 
-        with staging_folder(target) as temp:
-            try:
-                snapshot_download(
-                    card.id,
-                    revision=card.revision,
-                    local_dir=temp,
-                    allow_patterns=["*.bin", "*.json", "*.txt"],
-                )
-            except Exception as exc:  # network, auth, missing repo: all mean "not available"
-                raise ModelError(
-                    f"cannot download speech model {card.name!r} ({card.id}): {exc}\n" + fixes(card.name)
-                ) from exc
-            shutil.rmtree(temp / ".cache", ignore_errors=True)
-            absent = missing_files(temp)
-            if absent:
-                raise ModelError(f"hub repo {card.id} is not a CTranslate2 Whisper export (no {absent})")
-            found = ModelManifest.describe(card.name, card.id, "hub", temp / WEIGHTS_FILE)
-            manifest = seal(temp, found, card.sha256, f"hub repo {card.id}")
-        return manifest
+
+def _ct2_weights(folder: Path) -> Path | None:
+    """model.bin of a complete CTranslate2 Whisper export, else None."""
+    return None if missing_files(folder) else folder / WEIGHTS_FILE
 
 
 class WhisperResolver:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,47 @@ def open_container(path: Path) -> Any:
         raise VideoOpenFailure(f"{path.name} is empty (0 bytes)")
     with ffmpeg_errors(path, "cannot open", VideoOpenFailure):
         return av.open(str(path), mode="r", metadata_errors="ignore")
+
+
+@dataclass
+class DecodeCounts:
+    """Video decoders opened on one file and the frames they decoded, since the process started."""
+
+    opens: int = 0
+    frames: int = 0
+
+
+_COUNTS: dict[str, DecodeCounts] = {}
+_COUNTS_LOCK = threading.Lock()
+
+
+def decode_counts(path: Path) -> DecodeCounts:
+    """A copy of the counts for `path` (zeros for a file never decoded)."""
+    with _COUNTS_LOCK:
+        counts = _COUNTS.get(str(Path(path).resolve()), DecodeCounts())
+        return DecodeCounts(counts.opens, counts.frames)
+
+
+def decode_video(path: Path, container: Any, stream: Any) -> Iterator[Any]:
+    """The one place a video decoder starts: decoded frames of `stream`, counted per file.
+
+    A seek inside an open container continues the same decoder and does not count as an open.
+    """
+    with _COUNTS_LOCK:
+        counts = _COUNTS.setdefault(str(Path(path).resolve()), DecodeCounts())
+        counts.opens += 1
+    return _counted(container.decode(stream), counts)
+
+
+def restart_decoder(container: Any, stream: Any, path: Path) -> Iterator[Any]:
+    """Frames after a seek in a container whose decoder `decode_video` already opened."""
+    with _COUNTS_LOCK:
+        counts = _COUNTS.setdefault(str(Path(path).resolve()), DecodeCounts())
+    return _counted(container.decode(stream), counts)
+
+
+def _counted(frames: Iterator[Any], counts: DecodeCounts) -> Iterator[Any]:
+    for frame in frames:
+        with _COUNTS_LOCK:
+            counts.frames += 1
+        yield frame

@@ -202,9 +202,11 @@ def find_subtitle_bands(
 
 def edge_maps(greys: Sequence[np.ndarray], top: int, bottom: int) -> list[np.ndarray]:
     """The sharp edges of rows [top, bottom) in the frames where those rows hold text."""
-    shown = text_row_masks(greys, top, bottom).any(axis=1)
+    masks = text_row_masks(greys, top, bottom)
     return [
-        np.abs(np.diff(grey[top:bottom], axis=1)) > _TEXT_EDGE for grey, text in zip(greys, shown, strict=True) if text
+        np.abs(np.diff(grey[top:bottom], axis=1)) > _TEXT_EDGE
+        for grey, rows in zip(greys, masks, strict=True)
+        if rows.any()
     ]
 
 

@@ -43,14 +43,19 @@ def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
         return False
 
     def produce() -> None:
+        iterator = iter(items)
         try:
-            for item in items:
+            for item in iterator:
                 if not put(item):
                     return
+            put(_DONE)
         except BaseException as error:  # handed to the consumer, which raises it in its own thread
             put(_Failure(error))
-            return
-        put(_DONE)
+        finally:
+            # A generator left early is closed in the thread that ran it (a decoder's container closes there).
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
 
     worker = threading.Thread(target=produce, name="motiflens-prefetch", daemon=True)
     worker.start()

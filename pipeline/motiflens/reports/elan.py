@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from motiflens.core.atomic import inside, write_text
-from motiflens.reports.video_page import relative_href
+from motiflens.reports.web import relative_href
 
 # A fixed default keeps reruns byte-identical; callers pass the run's start time when they have it.
 DEFAULT_DATE = "1970-01-01T00:00:00Z"

@@ -1,8 +1,9 @@
 """`motiflens query`: SQL over a run's corpus tables with DuckDB, embedded (no server, nothing copied).
 
 Every `<run>/tables/<name>.parquet` becomes a view named `<name>` (`videos`, `symbols`, `mentions`, `events`,
-`segments`, `shots`, `themes`) over `read_parquet(...)`, in an in-memory database: a query reads the Parquet
-files where they lie, so a corpus of any size costs no load step and no second copy.
+`segments`, `shots`, `themes`, and the series tables `series_symbols`, `series_episodes`) over `read_parquet(...)`,
+in an in-memory database: a query reads the Parquet files where they lie, so a corpus of any size costs no load
+step and no second copy.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Every page and export of a run, rebuilt from run.json, the timelines and the corpus tables.
 
 For each `ok` video: `videos/<id>/report.html` (the timeline page) and `videos/<id>/<id>.eaf` (ELAN). For the run:
-`labelstudio/tasks.json` + `labelstudio/config.xml` (one verification task per symbol occurrence) and the corpus
-page `report.html`. Every file is written atomically, and the bytes depend only on the run's outputs (no wall
-clock: the ELAN date is the fixed `elan.DEFAULT_DATE`), so calling this twice gives identical files.
+`labelstudio/tasks.json` + `labelstudio/config.xml` (one verification task per symbol occurrence), the corpus
+page `report.html` and one page per series, `series/<name>.html`. Every file is written atomically, and the bytes
+depend only on the run's outputs (no wall clock: the ELAN date is the fixed `elan.DEFAULT_DATE`), so calling this
+twice gives identical files.
 
 Label Studio loads videos by URL. By default a task's `video` is the video's path relative to the run folder
 (URL-encoded). With `video_base_url` the URL is that prefix + the video's path as given to `motiflens run`
@@ -20,11 +21,13 @@ from urllib.parse import quote
 
 from motiflens.core.atomic import inside, write_json, write_text
 from motiflens.core.runfiles import read_run_json, read_timeline, timeline_path
-from motiflens.reports.corpus_page import write_corpus_page
+from motiflens.reports.corpus.page import write_corpus_page
 from motiflens.reports.elan import DEFAULT_DATE, write_eaf
 from motiflens.reports.labelstudio import labelstudio_config, to_labelstudio_tasks
+from motiflens.reports.series_page import write_series_pages
 from motiflens.reports.tables import write_tables
-from motiflens.reports.video_page import relative_href, write_video_page
+from motiflens.reports.video_page import write_video_page
+from motiflens.reports.web import relative_href
 
 LABELSTUDIO_FOLDER = "labelstudio"
 
@@ -73,5 +76,6 @@ def write_run_reports(run_dir: Path, *, video_base_url: str | None = None) -> li
     if not (run_dir / "tables" / "videos.parquet").is_file():
         written.extend(write_tables(run_dir))
     written.append(write_corpus_page(run_dir))
+    written.extend(write_series_pages(run_dir))
     return written
 

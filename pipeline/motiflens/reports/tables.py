@@ -18,13 +18,26 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from motiflens.core.atomic import atomic_path, inside
+from motiflens.core.record_json import Record, annotation, json_names, json_types
+from motiflens.core.records import (
+    Mention,
+    PlotEvent,
+    Segment,
+    Shot,
+    SymbolOccurrence,
+    ThemeScore,
+    Transcript,
+    VideoInfo,
+)
 from motiflens.core.runfiles import read_run_json, read_timeline
+from motiflens.reports.series import series_rows
+from motiflens.stages import stream_names
 
 # Lists inside a cell (event ids, cues, segment ids) are joined with this; ids never contain it.
 LIST_SEPARATOR = ","
 META_PREFIX = "meta_"
-STREAMS = ("visual", "asr", "ocr", "shots", "story")
 CUES = ("dialogue", "audio", "cut_rate", "visual")
+SERIES = ("series_symbols", "series_episodes")
 VIDEO_FIELDS = ("duration_seconds", "width", "height", "fps", "rotation", "orientation", "has_audio", "sha256")
 
 
@@ -51,9 +64,29 @@ def _bool(name: str, description: str) -> Column:
     return Column(name, pa.bool_(), description)
 
 
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+}
+
+
+def _fields(record: type[Record], *names: str) -> tuple[Column, ...]:
+    """Columns that are plain fields of a record (all of them when no name is given), named as in its JSON, with
+    the field's type and `doc` (core/records.py): such a column is declared once, on the record."""
+    entries = json_names(record)
+    columns = []
+    for name in names or tuple(entries):
+        entry = entries[name]
+        kinds = json_types(annotation(record, entry))[0] - {"null"}
+        if len(kinds) != 1 or entry.spec.doc is None or next(iter(kinds)) not in _ARROW_TYPES:
+            raise TypeError(f"{record.__name__}.{entry.attribute} is no table column: a scalar field with a doc")
+        columns.append(Column(name, _ARROW_TYPES[next(iter(kinds))], entry.spec.doc))
+    return tuple(columns)
+
+
 VIDEO_ID = _string("video_id", "Video id, the folder name under `videos/`.")
-START = _float("start_seconds", "Start, seconds from the start of the video.")
-END = _float("end_seconds", "End, seconds from the start of the video.")
 
 TABLE_DESCRIPTIONS: dict[str, str] = {
     "videos": "one row per input video, whatever its status; failed and skipped videos carry their error. "
@@ -64,26 +97,25 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     "segments": "one row per transcript segment (speech or on-screen subtitle).",
     "shots": "one row per shot.",
     "themes": "one row per dialogue segment scored on a cultural theme.",
+    "series_symbols": "one row per series and symbol: where the symbol appears across the `ok` episodes and how "
+    "its role changes (rules in `motiflens.reports.series`). Per-episode lists are comma-separated and aligned "
+    "with `episodes`.",
+    "series_episodes": "one row per `ok` episode of a series, in episode order: its indices, events and themes.",
 }
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "videos": (
         VIDEO_ID,
         _string("path", "Path as given, relative to the input folder or manifest."),
+        _string("series", "Series: the manifest's `series`, else the folder of `path`; empty for none."),
+        _int("episode", "Episode number within the series (manifest, file name or file order); empty for none."),
         _string("status", "`ok`, `failed` or `skipped`."),
         _string("error", "Why the video failed or was skipped; empty when ok."),
-        _float("duration_seconds", "Duration in seconds."),
-        _int("width", "Displayed width in pixels (rotation applied)."),
-        _int("height", "Displayed height in pixels (rotation applied)."),
-        _float("fps", "Average frame rate."),
-        _int("rotation", "Degrees the stored picture is turned clockwise for display."),
-        _string("orientation", "`vertical`, `horizontal` or `square`."),
-        _bool("has_audio", "Whether the file has an audio stream."),
-        _string("sha256", "SHA-256 of the file."),
-        _string("language", "Main transcript language."),
+        *_fields(VideoInfo, *VIDEO_FIELDS),
+        *_fields(Transcript, "language"),
         *(
             _string(f"stream_{stream}", f"Status of the {stream} stream: `ok`, `skipped` or `failed`.")
-            for stream in STREAMS
+            for stream in stream_names()
         ),
         _int("n_shots", "Number of shots."),
         _int("n_segments", "Number of transcript segments."),
@@ -106,17 +138,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "symbols": (
         VIDEO_ID,
         _int("occurrence_index", "Position in the timeline's `symbols` list."),
-        _string("symbol_id", "Taxonomy id of the symbol."),
-        _string("label", "Human-readable name of the symbol."),
-        _string("origin", "`visual` (seen on screen) or `dialogue` (named, never shown)."),
-        _string("role", "`decorative`, `referenced` or `catalyst`."),
-        _float("narrative_weight", "Narrative weight in [0, 1]."),
-        START,
-        END,
+        *_fields(SymbolOccurrence, "symbol_id", "label", "origin", "role", "narrative_weight"),
+        *_fields(SymbolOccurrence, "start_seconds", "end_seconds"),
         _float("duration_seconds", "End minus start."),
-        _float("peak_seconds", "Time of the highest visual score."),
-        _float("peak_score", "Highest visual score."),
-        _float("mean_score", "Mean visual score over the occurrence."),
+        *_fields(SymbolOccurrence, "peak_seconds", "peak_score", "mean_score"),
         _float("w_prominence", "Weight component: screen prominence."),
         _float("w_reference", "Weight component: named in the dialogue."),
         _float("w_event_coupling", "Weight component: overlap with plot events."),
@@ -124,28 +149,13 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _int("n_mentions_evidence", "Evidence items of kind `mention` or `episode_mention`."),
         _string("event_ids", "Ids of the events in the evidence, comma-separated."),
         _int("screen_tile", "Screen tile of the peak detection (visual only)."),
-        _string("thumbnail", "Thumbnail path relative to the video folder (visual only)."),
+        *_fields(SymbolOccurrence, "thumbnail"),
     ),
-    "mentions": (
-        VIDEO_ID,
-        _string("symbol_id", "Taxonomy id of the symbol named."),
-        _string("segment_id", "Transcript segment that names it."),
-        START,
-        END,
-        _string("text", "The dialogue line."),
-        _string("match", "`keyword` or `semantic`."),
-        _float("score", "1.0 for a keyword; cosine similarity for a semantic match."),
-        _string("term", "Matched dialogue term; empty for a semantic match."),
-        _string("source", "`asr` (speech) or `ocr` (subtitle)."),
-        _string("language", "Language of the line."),
-    ),
+    "mentions": (VIDEO_ID, *_fields(Mention)),
     "events": (
         VIDEO_ID,
         _string("event_id", "Event id, unique within the video."),
-        _string("type", "Event type, e.g. `vow`, `betrayal`, `reversal`."),
-        START,
-        END,
-        _float("confidence", "Confidence in [0, 1]."),
+        *_fields(PlotEvent, "type", "start_seconds", "end_seconds", "confidence"),
         _string("cues", "Cues that fired, comma-separated (`dialogue`, `audio`, `cut_rate`, `visual`)."),
         *(_float(f"cue_{cue}", f"Score of the {cue} cue.") for cue in CUES),
         _string("segment_ids", "Transcript segments that triggered it, comma-separated."),
@@ -155,17 +165,12 @@ TABLES: dict[str, tuple[Column, ...]] = {
             "Symbols the event's dialogue links it to, as `symbol_id:kind` (same_line, anaphora, semantic), "
             "comma-separated.",
         ),
-        _string("text", "Triggering line(s), joined by ` / `."),
+        *_fields(PlotEvent, "text"),
     ),
     "segments": (
         VIDEO_ID,
         _string("segment_id", "Segment id, unique within the video."),
-        _string("source", "`asr` (speech) or `ocr` (subtitle)."),
-        START,
-        END,
-        _string("text", "The line as heard or read."),
-        _string("text_en", "English translation, when there is one."),
-        _string("language", "Language of the line."),
+        *_fields(Segment, "source", "start_seconds", "end_seconds", "text", "text_en", "language"),
         _float("confidence", "Recognition confidence in [0, 1]."),
         _string("linked_ids", "Segments of the other source with the same line, comma-separated."),
         _float("agreement", "Text agreement with the linked segments, in [0, 1]."),
@@ -173,17 +178,44 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "shots": (
         VIDEO_ID,
         _int("shot_index", "Shot number, from 0."),
-        START,
-        END,
+        *_fields(Shot, "start_seconds", "end_seconds"),
         _float("duration_seconds", "End minus start."),
     ),
-    "themes": (
+    "themes": (VIDEO_ID, *_fields(ThemeScore, "theme", "segment_id", "start_seconds", "end_seconds", "score")),
+    "series_symbols": (
+        _string("series", "Series name."),
+        _string("symbol_id", "Taxonomy id of the symbol."),
+        _string("label", "Human-readable name of the symbol."),
+        _string(
+            "trajectory",
+            "`rises`, `stays_decorative`, `stays_referenced`, `falls`, `stays_catalyst` or `episodic`.",
+        ),
+        _int("first_episode", "First episode where the symbol appears (shown or named)."),
+        _int("last_episode", "Last episode where it appears."),
+        _int("first_catalyst_episode", "First episode where it is a catalyst; empty when never."),
+        _int("episodes_present", "Number of episodes where it appears."),
+        _int("n_episodes", "Number of `ok` episodes in the series."),
+        _float("episode_share", "Share of the series' episodes where it appears."),
+        _int("catalyst_episodes", "Number of episodes where it is a catalyst."),
+        _float("screen_seconds", "Seconds on screen over the series."),
+        _float("named_seconds", "Seconds of dialogue lines naming it over the series."),
+        _string("episodes", "Episodes where it appears, comma-separated."),
+        _string("roles", "Its strongest role in each of those episodes (catalyst > referenced > decorative)."),
+        _string("screen_seconds_by_episode", "Seconds on screen in each of those episodes."),
+        _string("named_seconds_by_episode", "Seconds of lines naming it in each of those episodes."),
+    ),
+    "series_episodes": (
+        _string("series", "Series name."),
+        _int("episode", "Episode number."),
         VIDEO_ID,
-        _string("theme", "`self_other`, `tradition_modernity`, `home_belonging` or `local_global`."),
-        _string("segment_id", "Transcript segment scored."),
-        START,
-        END,
-        _float("score", "Theme score."),
+        _string("path", "Path as given, relative to the input folder or manifest."),
+        _float("internalization_index", "Catalyst share of symbol screen seconds; empty when none was on screen."),
+        _float("dialogue_internalization", "Catalyst share of the occurrences of named symbols."),
+        _int("n_symbols", "Distinct symbols that appear."),
+        _int("n_catalyst_symbols", "Distinct symbols that are a catalyst."),
+        _int("n_events", "Number of plot events."),
+        _string("event_counts", "Plot events by type, as `type:count`, comma-separated."),
+        _string("theme_counts", "Segments scored on each theme, as `theme:count`, comma-separated."),
     ),
 }
 
@@ -196,6 +228,8 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "segments": ("video_id", "start_seconds", "end_seconds", "segment_id"),
     "shots": ("video_id", "start_seconds", "shot_index"),
     "themes": ("video_id", "start_seconds", "end_seconds", "theme", "segment_id"),
+    "series_symbols": ("series", "first_episode", "symbol_id"),
+    "series_episodes": ("series", "episode", "video_id"),
 }
 
 Row = dict[str, Any]
@@ -245,11 +279,13 @@ def _video_row(entry: Mapping[str, Any], document: Mapping[str, Any], run: Mappi
     row: Row = {
         "video_id": entry.get("video_id"),
         "path": entry.get("path", video.get("path")),
+        "series": _dict(entry.get("metadata")).get("series"),
+        "episode": _episode(_dict(entry.get("metadata")).get("episode")),
         "status": entry.get("status"),
         "error": entry.get("error"),
         **{key: video.get(key) for key in VIDEO_FIELDS},
         "language": _dict(document.get("transcript")).get("language"),
-        **{f"stream_{stream}": _dict(streams.get(stream)).get("status") for stream in STREAMS},
+        **{f"stream_{stream}": _dict(streams.get(stream)).get("status") for stream in stream_names()},
         "internalization_index": summary.get("internalization_index"),
         "dialogue_internalization": summary.get("dialogue_internalization"),
         # A failed video has no timeline; it still ran under the run's config and version.
@@ -270,13 +306,15 @@ def _video_row(entry: Mapping[str, Any], document: Mapping[str, Any], run: Mappi
     return row
 
 
+def _episode(value: Any) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 def _symbol_rows(document: Mapping[str, Any]) -> Iterable[Row]:
     for index, symbol in enumerate(_list(document.get("symbols"))):
         weights, evidence = _dict(symbol.get("weight_components")), _list(symbol.get("evidence"))
         yield {
-            **{key: symbol.get(key) for key in ("symbol_id", "label", "origin", "role", "narrative_weight")},
-            **{key: symbol.get(key) for key in ("start_seconds", "end_seconds", "peak_seconds")},
-            **{key: symbol.get(key) for key in ("peak_score", "mean_score", "thumbnail")},
+            **symbol,
             "occurrence_index": index,
             "duration_seconds": _duration(symbol),
             **{f"w_{key}": weights.get(key) for key in ("prominence", "reference", "event_coupling", "recurrence")},
@@ -350,7 +388,10 @@ def build_tables(run_dir: Path) -> dict[str, pa.Table]:
             rows[name].extend({**row, "video_id": entry.get("video_id")} for row in build(document))
     meta = sorted({key for row in rows["videos"] for key in row if key.startswith(META_PREFIX)})
     columns = {**TABLES, "videos": (*TABLES["videos"], *(_string(key, "Manifest metadata.") for key in meta))}
-    return {name: _table(columns[name], rows[name], SORT_KEYS[name]) for name in TABLES}
+    tables = {name: _table(columns[name], rows[name], SORT_KEYS[name]) for name in TABLES if name not in SERIES}
+    # The series tables aggregate the typed per-episode tables, so they are built from those, last.
+    series = series_rows({name: table.to_pylist() for name, table in tables.items()})
+    return tables | {name: _table(TABLES[name], series[name], SORT_KEYS[name]) for name in SERIES}
 
 
 def write_tables(run_dir: Path, tables: Mapping[str, pa.Table] | None = None) -> list[Path]:

@@ -20,56 +20,11 @@ from typing import Any
 from motiflens import SCHEMA_VERSION, __version__
 from motiflens.core.atomic import sha256_file, write_json
 from motiflens.core.config import Config
-from motiflens.core.records import (
-    AudioTrack,
-    Band,
-    Box,
-    EventLink,
-    Evidence,
-    FrameLayout,
-    MediaStream,
-    Mention,
-    PlotEvent,
-    ScreenRegion,
-    Segment,
-    Shot,
-    StreamStatus,
-    SymbolOccurrence,
-    ThemeScore,
-    Tile,
-    Transcript,
-    VideoInfo,
-    VideoSource,
-    Word,
-)
+from motiflens.core.record_json import RECORDS
+from motiflens.core.records import VideoSource
 from motiflens.stages.base import Stage, VideoWork
 
 CHECKPOINT_VERSION = 1
-
-RECORDS: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        AudioTrack,
-        Band,
-        Box,
-        EventLink,
-        Evidence,
-        FrameLayout,
-        MediaStream,
-        Mention,
-        PlotEvent,
-        ScreenRegion,
-        Segment,
-        Shot,
-        StreamStatus,
-        SymbolOccurrence,
-        ThemeScore,
-        Tile,
-        Transcript,
-        VideoInfo,
-        Word,
-    )
-}
 
 #: The parts of VideoWork that stages produce (timings and the source are the run's own).
 STATE_FIELDS = (
@@ -80,6 +35,7 @@ STATE_FIELDS = (
     "streams",
     "shots",
     "transcript",
+    "subtitles",
     "symbols",
     "mentions",
     "events",
@@ -96,8 +52,9 @@ MERGED_FIELDS = ("streams", "stats")
 def encode(value: Any) -> Any:
     """JSON-safe form of records, tuples and paths; exact for floats (JSON keeps the shortest repr)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # Every Record subclass is registered as core.records is imported (above); anything else is refused.
         name = type(value).__name__
-        if name not in RECORDS:
+        if RECORDS.get(name) is not type(value):
             raise TypeError(f"{name} is not a checkpointable record")
         return {"__record__": name, **{f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
     if isinstance(value, tuple):

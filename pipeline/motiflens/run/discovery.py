@@ -1,4 +1,14 @@
-"""Find the videos to process: folders (recursive), explicit files, or a CSV manifest."""
+"""Find the videos to process: folders (recursive), explicit files, or a CSV manifest; place them in series.
+
+Series and episode order (written into each video's metadata as `series` and `episode`):
+
+- series: the manifest's `series` value, else the folder part of the video's relative path (`<series>/<file>`,
+  relative to the input folder or the manifest; `drama/season1/ep1.mp4` is series `drama/season1`); a file
+  given on its own, or lying directly in the input folder, belongs to no series.
+- episode: the manifest's `episode` value, else the number `episode_number` reads in the file name.
+- A series whose videos do not all have a number, or share one, is numbered 1, 2, ... in file order (names
+  sorted with numbers compared as numbers), with a warning naming the videos at fault.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +22,10 @@ from pathlib import Path
 
 from motiflens.core.config import InputConfig
 from motiflens.core.errors import InputError
+from motiflens.core.log import get_logger
 from motiflens.core.records import VideoSource
+
+log = get_logger("discovery")
 
 _SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 _SLUG_MAX = 48
@@ -29,6 +42,107 @@ def video_id_for(relative_path: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:_SLUG_MAX].strip("-") or "video"
     digest = hashlib.sha1(relative_path.encode("utf-8")).hexdigest()[:8]
     return f"{slug}-{digest}"
+
+
+# Episode numbers in file names, tried in this order (on the NFKC-normalised name, so full-width digits count).
+_CHINESE_DIGITS = {char: value for value, char in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CHINESE_NUMERAL = "[零〇一二两三四五六七八九十百千]+"
+_EPISODE_PATTERNS = (
+    # 第12集, 第十二集, 第05话/話, 第3回, 第3期 (第1季 is a season, never matched)
+    re.compile(rf"第\s*([0-9]+|{_CHINESE_NUMERAL})\s*[集话話回期]"),
+    # 12集
+    re.compile(r"(?<![0-9])([0-9]{1,4})\s*[集话話]"),
+    # S01E12
+    re.compile(r"(?<![a-z])s[0-9]{1,2}[\s._-]*e([0-9]{1,4})(?![0-9])", re.IGNORECASE),
+    # EP12, Ep.07, ep_012, Episode 3, E12
+    re.compile(r"(?<![a-z])(?:episode|ep|e)[\s._-]*([0-9]{1,4})(?![0-9])", re.IGNORECASE),
+)
+# Numbers that are no episode: resolutions, 4K, codecs, bit depths, frame rates, audio channels, years.
+_NOT_EPISODE = re.compile(
+    r"(?<![a-z0-9])(?:[0-9]{3,4}[pi]|[0-9]k|[xh]\.?26[45]|[0-9]+bit|[0-9]+fps|[0-9]\.[0-9]|(?:19|20)[0-9]{2})"
+    r"(?![a-z0-9])",
+    re.IGNORECASE,
+)
+_LONE_NUMBER = re.compile(r"(?<![a-z0-9])([0-9]{1,4})(?![a-z0-9])", re.IGNORECASE)
+_DIGIT_RUNS = re.compile(r"([0-9]+)")
+
+
+def chinese_number(text: str) -> int | None:
+    """十二 → 12, 二十 → 20, 一百零五 → 105, 两 → 2; None for anything else."""
+    total, digit = 0, None
+    for char in text:
+        if char in _CHINESE_DIGITS:
+            digit = _CHINESE_DIGITS[char]
+        elif char in _CHINESE_UNITS:
+            total += (1 if digit is None else digit) * _CHINESE_UNITS[char]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0) or None
+
+
+def episode_number(name: str) -> int | None:
+    """The episode number a file name carries, or None when it carries none or several candidates.
+
+    Rules, first match wins: `第N集` / `第N话` / `第N話` / `第N回` / `第N期` (N in Arabic or Chinese numerals);
+    `N集`; `S01E12`; `EP12`, `Ep.07`, `ep_012`, `Episode 3`, `E12` (a letter may not precede the E); else the
+    only stand-alone number of the name (not touching a Latin letter or digit) once resolutions, 4K, codecs,
+    bit depths, frame rates, `5.1` and years 1900-2099 are set aside: `12.mp4`, `Jade Saga - 05 [1080p].mkv`.
+    """
+    return _number_in(Path(name).stem)
+
+
+def _number_in(text: str) -> int | None:
+    text = unicodedata.normalize("NFKC", text)
+    for pattern in _EPISODE_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            digits = found.group(1)
+            return (int(digits) if digits.isdigit() else chinese_number(digits)) or None
+    candidates = {int(number) for number in _LONE_NUMBER.findall(_NOT_EPISODE.sub(" ", text))}
+    if len(candidates) != 1:
+        return None
+    return candidates.pop() or None
+
+
+def _natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold()) for part in _DIGIT_RUNS.split(text))
+
+
+def _given_episode(value: str) -> int | None:
+    """A manifest's `episode` cell: a number, or text that carries one (`EP03`, `第3集`)."""
+    return _number_in(value.strip())
+
+
+def place_in_series(sources: list[VideoSource]) -> None:
+    """Fill `series` and `episode` in each source's metadata by the rules of the module docstring (in place)."""
+    members: dict[str, list[tuple[VideoSource, int | None]]] = {}
+    for source in sources:
+        parent = Path(source.relative_path).parent
+        # An absolute manifest path names its series by its last folder only.
+        folder = parent.name if parent.is_absolute() else parent.as_posix()
+        series = source.metadata.get("series", "").strip() or ("" if folder in ("", ".") else folder)
+        if not series:
+            continue
+        given = source.metadata.get("episode", "")
+        episode = _given_episode(given) if given.strip() else episode_number(Path(source.relative_path).name)
+        if given.strip() and episode is None:
+            log.warning("%s: episode %r is not a number", source.relative_path, given)
+        members.setdefault(series, []).append((source, episode))
+    for series, videos in members.items():
+        numbers = [episode for _, episode in videos]
+        unclear = [source.relative_path for source, episode in videos if episode is None or numbers.count(episode) > 1]
+        if unclear:
+            log.warning(
+                "series %r: no single episode number in %s; its %d videos are numbered in file order",
+                series, ", ".join(unclear), len(videos),
+            )
+            ordered = sorted(videos, key=lambda item: _natural_key(item[0].relative_path.rsplit(".", 1)[0]))
+            videos = [(source, position) for position, (source, _) in enumerate(ordered, start=1)]
+        for source, episode in videos:
+            source.metadata["series"] = series
+            source.metadata["episode"] = str(episode)
 
 
 def _is_video_name(name: str, extensions: tuple[str, ...]) -> bool:
@@ -119,6 +233,7 @@ def discover(inputs: Iterable[Path], config: InputConfig) -> list[VideoSource]:
             )
         by_id[video_id] = absolute
         sources.append(VideoSource(path=absolute, relative_path=relative, video_id=video_id, metadata=metadata))
+    place_in_series(sources)
     return sources
 
 

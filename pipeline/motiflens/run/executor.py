@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from motiflens.core.config import Config
+from motiflens.core.environment import release_memory
 from motiflens.core.errors import MediaError, MotifLensError
 from motiflens.core.log import get_logger
 from motiflens.run.checkpoint import CheckpointStore, apply, delta, restore, snapshot, stage_key
@@ -23,6 +24,11 @@ ProgressCallback = Callable[[str, VideoWork], None]
 
 class FailFast(MotifLensError):
     """Raised with --fail-fast when a video fails; the run stops after recording it."""
+
+
+def fail_fast_error(work: VideoWork) -> FailFast:
+    """The error that stops a --fail-fast run at `work`, the same whichever engine ran it."""
+    return FailFast(f"--fail-fast: {work.source.relative_path} failed: {work.error}")
 
 
 class StageExecutor:
@@ -65,9 +71,14 @@ class StageExecutor:
         return time.perf_counter() - began
 
     def close(self) -> None:
+        """Free the stage's models, the same way for every stage: the stage drops what `open` loaded, then the
+        memory goes back (garbage collected, CUDA cache emptied when torch is loaded) before the next stage opens."""
         if self.opened:
-            self.stage.close()
             self.opened = False
+            try:
+                self.stage.close()
+            finally:
+                release_memory()
 
     def key(self, work: VideoWork) -> str:
         if work.content_sha256 is None:
@@ -120,4 +131,4 @@ class StageExecutor:
         if self.progress is not None:
             self.progress(stage.name, work)
         if work.status == "failed" and self.fail_fast:
-            raise FailFast(f"--fail-fast: {work.source.relative_path} failed: {work.error}")
+            raise fail_fast_error(work)

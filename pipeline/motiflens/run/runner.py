@@ -1,7 +1,9 @@
-"""The local engine: chunks of videos, each stage over a whole chunk, results written as they finish."""
+"""A run: every stage over every video through the configured engine (run/engines), each video recorded in
+run.json and given its timeline as soon as it is finished."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,8 +67,6 @@ class Runner:
         progress: ProgressCallback | None = None,
         force: Sequence[str] = (),
         shard: tuple[int, int] | None = None,
-        engine: str = "local",
-        engine_options: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.out_dir = out_dir
@@ -77,8 +77,8 @@ class Runner:
         self.forced = forced_stages(self.stages, force)
         self.device = "cpu"
         self.shard = shard
-        self.engine_name = engine
-        self.engine = load_engine(engine, **(engine_options or {}))
+        self.engine_name = config.engine.name
+        self.engine = load_engine(self.engine_name)
 
     def run(self, sources: Sequence[VideoSource], inputs: Sequence[Path] = ()) -> RunReport:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,6 @@ class Runner:
             stage.prepare()
         started = datetime.now(UTC).isoformat(timespec="seconds")
         report = RunReport(out_dir=self.out_dir)
-        stage_seconds = {stage.name: 0.0 for stage in self.stages}
         header = {
             "schema_version": SCHEMA_VERSION,
             "package_version": __version__,
@@ -107,23 +106,23 @@ class Runner:
             "engine": self.engine_name,
         }
         models: dict[str, dict[str, str]] = {}
-        chunk_size = self.config.run.chunk_videos
+        works = [self._new_work(source) for source in sources]
+        # Engines hand videos back as they finish (Ray: in any order); run.json lists them in input order.
+        rank = {work.video_id: position for position, work in enumerate(works)}
         completed = False
         try:
-            for offset in range(0, len(sources), chunk_size):
-                works = [self._new_work(source) for source in sources[offset : offset + chunk_size]]
-                for name, seconds in self.engine.run_chunk(self, works).items():
-                    stage_seconds[name] = stage_seconds.get(name, 0.0) + seconds
+            for count, work in enumerate(self.engine.run(self, works), 1):
                 for stage in self.stages:
                     models.update(stage.models())
                 header.update(self.engine.stage_info(self))
-                for work in works:
-                    report.videos.append(self._finish(work, models))
-                self._write_run_json(header, models, report, stage_seconds, completed=False)
+                entry = {**self._finish(work, models), **self.engine.placement(work)}
+                bisect.insort(report.videos, entry, key=lambda video: rank[video["video_id"]])
+                if count % self.config.run.chunk_videos == 0:
+                    self._write_run_json(header, models, report, completed=False)
             completed = True
         finally:
-            self._write_run_json(header, models, report, stage_seconds, completed=completed)
-        self.engine.shutdown()
+            self._write_run_json(header, models, report, completed=completed)
+            self.engine.shutdown()
         write_tables(self.out_dir)
         write_run_reports(self.out_dir)
         return report
@@ -167,10 +166,11 @@ class Runner:
         header: dict[str, Any],
         models: dict[str, dict[str, str]],
         report: RunReport,
-        stage_seconds: dict[str, float],
         completed: bool,
     ) -> None:
-        """Rewritten after every chunk, so a killed run still leaves a consistent record."""
+        """Rewritten after every `run.chunk_videos` finished videos, so a killed run still leaves a consistent
+        record."""
+        stage_seconds = {stage.name: 0.0 for stage in self.stages} | self.engine.timings()
         document = {
             **header,
             "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -10,7 +10,7 @@ from typing import Any
 from motiflens import SCHEMA_VERSION
 from motiflens.core.errors import SchemaError
 from motiflens.core.records import StreamStatus
-from motiflens.stages import CONTRACT_STREAMS
+from motiflens.stages import stream_names
 from motiflens.stages.base import VideoWork
 from motiflens.story.align import summarize
 
@@ -41,7 +41,7 @@ def build_timeline(
         raise ValueError(f"{work.video_id}: no probe result, no timeline")
     streams = {
         name: StreamStatus("skipped", "no stage for this stream in this version of MotifLens")
-        for name in CONTRACT_STREAMS
+        for name in stream_names()
     }
     streams.update(work.streams)
     transcript = work.transcript.to_json() if work.transcript is not None else {"language": None, "segments": []}

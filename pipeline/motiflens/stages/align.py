@@ -29,6 +29,7 @@ class AlignStage(Stage):
 
         if self.taxonomy is None:
             self.prepare()
+        assert self.taxonomy is not None  # prepare() loaded it
         labels = {symbol.id: symbol.label for symbol in self.taxonomy.symbols}
         work.symbols = RoleAssigner(self.config.align).assign(
             work.symbols, work.mentions, work.events, work.shots, labels

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,19 +20,10 @@ if TYPE_CHECKING:
 log = get_logger("asr")
 
 
-def free_gpu_memory() -> None:
-    """Return cached CUDA blocks before the next model stage loads (only if torch is in use)."""
-    import sys
-
-    gc.collect()
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
 class AsrStage(Stage):
     name = "asr"
     stream = "asr"
+    loaded = ("transcriber",)
     config_sections = ("asr", "seed")
     depends_on = ("ingest",)
     uses_device = True
@@ -58,15 +48,10 @@ class AsrStage(Stage):
 
         if self.weights is None:  # a caller that skipped prepare(); resolving is idempotent
             self.prepare()
+        assert self.weights is not None  # asr is enabled, so prepare() resolved them (or raised)
         device = resolve_device(self.config.device)
         self.transcriber = SpeechTranscriber(self.weights, self.config.asr, device, seed=self.config.seed)
         self.transcriber.load()
-
-    def close(self) -> None:
-        if self.transcriber is not None:
-            self.transcriber.close()
-            self.transcriber = None
-            free_gpu_memory()
 
     def cache_valid(self, work: VideoWork) -> bool:
         return work.transcript is None or all(
@@ -84,7 +69,9 @@ class AsrStage(Stage):
         from motiflens.dialogue.subtitles import write_exports
         from motiflens.dialogue.transcribe import speech_records
 
-        audio = np.array(read_wav_float32(work.audio.path), dtype=np.float32)
+        # Not skipped: the video has audio and asr is enabled, so open() loaded the transcriber.
+        assert work.audio is not None and self.transcriber is not None
+        audio = np.array(read_wav_float32(work.workdir / work.audio.path), dtype=np.float32)
         result = self.transcriber.transcribe(audio)
         segments = speech_records(result.segments, work.audio.duration_seconds)
         work.transcript = Transcript(language=result.language, segments=tuple(segments))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,6 +15,7 @@ from motiflens.core.records import (
     FrameLayout,
     Mention,
     PlotEvent,
+    Segment,
     Shot,
     StreamStatus,
     SymbolOccurrence,
@@ -22,6 +25,7 @@ from motiflens.core.records import (
     VideoSource,
     VideoState,
 )
+from motiflens.media.decode import FrameSink
 
 
 @dataclass
@@ -37,6 +41,8 @@ class VideoWork:
     streams: dict[str, StreamStatus] = field(default_factory=dict)
     shots: list[Shot] = field(default_factory=list)
     transcript: Transcript | None = None
+    #: Subtitle segments read on screen (OCR), linked with the speech by the reconcile stage.
+    subtitles: list[Segment] = field(default_factory=list)
     symbols: list[SymbolOccurrence] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     events: list[PlotEvent] = field(default_factory=list)
@@ -67,13 +73,16 @@ class Stage(ABC):
     """One job over many videos.
 
     `open` loads anything heavy once for a chunk of videos, `process` handles one video, `close`
-    frees memory (GPU included) before the next stage opens. A stage raises MediaError subclasses for
-    problems with a video; the runner records them and moves on to the next video.
+    drops what `open` loaded; the executor then returns the memory (GPU cache included) before the next
+    stage opens. A stage raises MediaError subclasses for problems with a video; the runner records them
+    and moves on to the next video.
     """
 
     name: ClassVar[str]
-    #: The `streams` entry this stage reports in timeline.json, if any.
+    #: The `streams` entry this stage reports in timeline.json, if any (stages.stream_names() collects them).
     stream: ClassVar[str | None] = None
+    #: Attributes that `open` fills with loaded models; `close` drops them.
+    loaded: ClassVar[tuple[str, ...]] = ()
     #: Dotted config keys whose values change this stage's results (part of its checkpoint key).
     config_sections: ClassVar[tuple[str, ...]] = ()
     #: Stages whose results this one reads; a change there redoes this stage too.
@@ -83,6 +92,22 @@ class Stage(ABC):
 
     def __init__(self, config: Config) -> None:
         self.config = config
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "prepare" in cls.__dict__:
+            setattr(cls, "prepare", _once(cls.__dict__["prepare"]))  # noqa: B010 (mypy refuses to assign a method)
+
+    def bind(self, stages: Sequence[Stage]) -> None:
+        """See the run's other stages (built together by build_stages); ingest feeds the frame consumers."""
+
+    def frame_sink(self, work: VideoWork, info: VideoInfo, sinks: dict[str, FrameSink]) -> FrameSink | None:
+        """The frames this stage needs from the video's shared decode pass (None: none), given the sinks of
+        the stages before it in the same pass. A frame stage reads its product in `process`."""
+        return None
+
+    def shrink_product(self, work: VideoWork) -> None:
+        """Called by ingest once the layout is known: keep only what this stage will read of its frame product."""
 
     def prepare(self) -> None:
         """Find and verify models; called once before any video work starts, so that a model that
@@ -96,7 +121,10 @@ class Stage(ABC):
         """Read what earlier stages put in `work`, add this stage's results."""
 
     def close(self) -> None:
-        """Free what `open` loaded."""
+        """Drop what `open` loaded (the attributes named in `loaded`), so that nothing keeps it alive once the
+        executor collects garbage and empties the CUDA cache."""
+        for name in self.loaded:
+            setattr(self, name, None)
 
     def models(self) -> dict[str, dict[str, str]]:
         """{role: {id, sha256}} of the models this stage used, for run.json and timeline.json."""
@@ -113,3 +141,17 @@ class Stage(ABC):
     def info(self) -> dict[str, Any]:
         """Run-level facts worth keeping in run.json (e.g. calibrated thresholds); empty by default."""
         return {}
+
+
+def _once(prepare: Callable[[Stage], None]) -> Callable[[Stage], None]:
+    """`prepare` runs once per stage object: ingest prepares the stages it decodes for (so a Ray actor that
+    runs ingest alone knows them), and the runner's later call finds them ready."""
+
+    @functools.wraps(prepare)
+    def prepare_once(self: Stage) -> None:
+        if self.__dict__.get("_prepared"):
+            return
+        prepare(self)
+        self.__dict__["_prepared"] = True
+
+    return prepare_once

@@ -3,7 +3,7 @@ with audio peaks and cut-rate bursts as supporting cues."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motiflens.core.config import Config
 from motiflens.core.environment import resolve_device
@@ -13,14 +13,20 @@ from motiflens.core.taxonomy import Taxonomy, load_taxonomy, taxonomy_paths
 from motiflens.media.audio import read_wav_float32
 from motiflens.stages.base import Stage, VideoWork
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from motiflens.story.definitions import Kind
+
 log = get_logger("story")
 
 
 class StoryStage(Stage):
     name = "story"
     stream = "story"
+    loaded = ("mentions", "events", "themes")
     config_sections = ("story", "visual.builtin_taxonomy", "visual.taxonomy")
-    depends_on = ("ingest", "shots", "asr", "ocr")
+    depends_on = ("ingest", "shots", "asr", "ocr", "reconcile")
     uses_device = True
 
     def __init__(self, config: Config) -> None:
@@ -43,10 +49,11 @@ class StoryStage(Stage):
         from motiflens.story.text_model import resolve_text_model
 
         self.taxonomy = load_taxonomy(taxonomy_paths(self.config.visual.builtin_taxonomy, self.config.visual.taxonomy))
-        for kind, custom in (
-            ("events", self.settings.events.definitions),
-            ("themes", self.settings.themes.definitions),
-        ):
+        custom_files: dict[Kind, Path | None] = {
+            "events": self.settings.events.definitions,
+            "themes": self.settings.themes.definitions,
+        }
+        for kind, custom in custom_files.items():
             self.definitions[kind] = load_definitions(custom, kind) if custom is not None else load_builtin(kind)
         self.dev_lines = load_event_lines(self.settings.events.dev_set)
         self.files = resolve_text_model(self.settings)
@@ -63,6 +70,7 @@ class StoryStage(Stage):
 
         if self.files is None:
             self.prepare()
+        assert self.taxonomy is not None  # prepare() loaded it
         encoder = TextEncoder(self.files, resolve_device(self.config.device), self.settings.batch_size)
         zh_chars = self.settings.mentions.min_zh_term_chars
         events, themes = self.settings.events, self.settings.themes
@@ -78,9 +86,6 @@ class StoryStage(Stage):
             "events_model": classifier.report(),
             "themes_calibration": self.themes.classifier.calibration_report(),
         }
-
-    def close(self) -> None:
-        self.mentions = self.events = self.themes = None
 
     def models(self) -> dict[str, dict[str, str]]:
         if self.files is None:
@@ -122,7 +127,7 @@ class StoryStage(Stage):
         cues = []
         settings = self.settings.events
         if settings.audio and work.audio is not None and not work.audio.silent:
-            samples = read_wav_float32(work.audio.path)
+            samples = read_wav_float32(work.workdir / work.audio.path)
             cues.extend(
                 audio_peaks(samples, work.audio.sample_rate, settings.audio_frame_seconds, settings.audio_peak_z)
             )

@@ -7,16 +7,23 @@ torch and open_clip are imported only when open() loads a model.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
 import numpy as np
 
 from motiflens.core.config import Config
 from motiflens.core.environment import resolve_device
 from motiflens.core.log import get_logger
-from motiflens.core.records import Evidence, StreamStatus, SymbolOccurrence
+from motiflens.core.records import Evidence, SampledFrame, StreamStatus, SymbolOccurrence, VideoInfo
 from motiflens.core.taxonomy import Symbol, Taxonomy, load_taxonomy, taxonomy_paths
-from motiflens.media.frames import FrameReader
+from motiflens.media.decode import FrameSink
+from motiflens.media.frames import FrameReader, sample_times
 from motiflens.media.prefetch import prefetch
+from motiflens.media.products import FrameProduct, ProductSink, discard
 from motiflens.stages.base import Stage, VideoWork
+from motiflens.stages.shots import ShotSink
 from motiflens.visual.backend import create_backend
 from motiflens.visual.engine import FrameScorer, ScoringStats
 from motiflens.visual.occurrences import Detection, detect, prominence_weight, thresholds
@@ -33,7 +40,8 @@ THUMBNAIL_FOLDER = "thumbnails"
 class VisualStage(Stage):
     name = "visual"
     stream = "visual"
-    config_sections = ("visual", "frames", "tiles", "seed")
+    loaded = ("scorer",)
+    config_sections = ("visual", "frames", "tiles", "seed", "align.prominence_seconds")
     depends_on = ("ingest", "shots")
     uses_device = True
 
@@ -84,10 +92,23 @@ class VisualStage(Stage):
         dedup = self.settings.dedup_threshold if self.settings.dedup else None
         self.scorer = FrameScorer(backend, bank, self.settings.batch_size, dedup)
 
-    def close(self) -> None:
-        if self.scorer is not None:
-            self.scorer.backend.close()
-            self.scorer: FrameScorer | None = None
+    def frame_sink(self, work: VideoWork, info: VideoInfo, sinks: dict[str, FrameSink]) -> FrameSink | None:
+        if self.skip_reason is not None or self.weights is None:
+            return None
+        grid = sample_times(info.duration_seconds, self.config.frames.sample_fps)
+        sink = ProductSink(self.name, grid, self.config.frames.max_side, info, work.workdir)
+        shots = sinks.get("shots")
+        if isinstance(shots, ShotSink) and self.config.frames.shot_first_frames:
+            shots.listeners.append(partial(_sample_shot_start, sink, info.duration_seconds))
+        return sink
+
+    def _frames(self, work: VideoWork, info: VideoInfo) -> Iterator[SampledFrame]:
+        """Frames at work.frame_times: the shared decode pass's product, else this stage's own pass."""
+        product = FrameProduct.load(work.workdir, self.name)
+        if product is not None:
+            yield from product.frames()
+        else:
+            yield from FrameReader(self.config.frames).read(work.source.path, info, work.frame_times)
 
     def cache_valid(self, work: VideoWork) -> bool:
         thumbnails = [item.ref for o in work.symbols for item in o.evidence if item.kind == "visual" and item.ref]
@@ -101,14 +122,19 @@ class VisualStage(Stage):
         return {"visual": entry}
 
     def process(self, work: VideoWork) -> None:
+        try:
+            self._score(work)
+        finally:
+            discard(work.workdir, self.name)
+
+    def _score(self, work: VideoWork) -> None:
         if self.skip_reason is not None:
             work.streams["visual"] = StreamStatus("skipped", self.skip_reason)
             return
         if self.scorer is None or self.taxonomy is None or work.info is None or work.layout is None:
             raise RuntimeError("visual stage used without prepare()/open() or before ingest")
         cropper = TileCropper(work.layout, self.settings.mask_subtitles)
-        reader = FrameReader(self.config.frames)
-        frames = prefetch(reader.read(work.source.path, work.info, work.frame_times), self.config.run.prefetch_frames)
+        frames = prefetch(self._frames(work, work.info), self.config.run.prefetch_frames)
         recorder = ThumbnailRecorder(self.settings.thumbnail_max_side) if self.settings.thumbnails else None
         if recorder is not None:
             frames = recorder.tap(frames)
@@ -160,6 +186,16 @@ class VisualStage(Stage):
             peak_score=detection.peak_score,
             mean_score=detection.mean_score,
             screen_region=cropper.region(detection.peak_tile),
-            narrative_weight=prominence_weight(detection, self.settings.prominence_seconds),
+            narrative_weight=prominence_weight(detection, self.config.align.prominence_seconds),
             evidence=(Evidence("visual", detection.start_seconds, detection.end_seconds, ref=thumbnail),),
         )
+
+
+def _sample_shot_start(sink: ProductSink, duration_seconds: float, time_seconds: float, source: Any) -> None:
+    """A shot's first frame joins the visual samples (frames.shot_first_frames), as the shots stage will plan."""
+    if not 0 < time_seconds < duration_seconds:  # shots_from_starts keeps starts inside the video only
+        return
+    if source is None:  # fell out of the shots window: the product is incomplete, the stage decodes on its own
+        sink.complete = False
+        return
+    sink.add(time_seconds, source)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from motiflens.core.config import AlignConfig
-from motiflens.core.records import Evidence, Mention, PlotEvent, Shot, SymbolOccurrence, ThemeScore
+from motiflens.core.records import Evidence, Mention, PlotEvent, Shot, SymbolOccurrence, SymbolRole, ThemeScore
 
 #: Episode-level mentions listed as evidence per occurrence, nearest first (a symbol may be named 50 times).
 MAX_EPISODE_MENTIONS = 5
@@ -186,7 +186,7 @@ class RoleAssigner:
             if id(e) not in linked_events
             and gap(start, end, e.start_seconds, e.end_seconds) <= settings.event_window_seconds
         ]
-        role = "catalyst" if links else "referenced" if mentions else "decorative"
+        role: SymbolRole = "catalyst" if links else "referenced" if mentions else "decorative"
 
         components = {
             "prominence": 0.0

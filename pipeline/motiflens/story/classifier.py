@@ -125,16 +125,16 @@ class PrototypeClassifier:
         neutral_self = self.neutral @ self.neutral.T
         np.fill_diagonal(neutral_self, -np.inf)
         neutral_best = neutral_self.max(axis=1)  # each neutral line's closest other neutral line
-        for label, vectors in self.prototypes.items():
+        for label_id, vectors in self.prototypes.items():
             own = vectors @ vectors.T
             np.fill_diagonal(own, -np.inf)
             positives = own.max(axis=1) - (vectors @ self.neutral.T).max(axis=1)
-            others = [v for name, v in self.prototypes.items() if name != label]
+            others = [v for name, v in self.prototypes.items() if name != label_id]
             negatives = [(self.neutral @ vectors.T).max(axis=1) - neutral_best]
             negatives += [(v @ vectors.T).max(axis=1) - (v @ self.neutral.T).max(axis=1) for v in others]
             calibration = calibrate(positives, np.concatenate(negatives))
             if calibration is not None:
-                self.calibrations[label] = calibration
+                self.calibrations[label_id] = calibration
 
     def calibration_report(self) -> dict[str, dict[str, float]]:
         return {label: calibration.to_json() for label, calibration in sorted(self.calibrations.items())}

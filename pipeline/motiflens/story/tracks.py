@@ -23,7 +23,8 @@ SEPARATOR = " · "
 
 
 def _short(text: str, limit: int) -> str:
-    kept, used = [], 0
+    kept: list[str] = []
+    used = 0
     for char in collapse_spaces(text):
         used += 2 if unicodedata.east_asian_width(char) in "WF" else 1
         if used > limit:

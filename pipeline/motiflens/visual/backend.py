@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from motiflens.core.environment import release_memory
 from motiflens.core.errors import ConfigError, ModelError
 from motiflens.core.log import get_logger
 from motiflens.visual.weights import VisualWeights, open_clip_preprocessing
@@ -106,11 +106,7 @@ class OpenClipBackend:
         self.model = None
         self.tokenizer = None
         self.transform = None
-        gc.collect()
-        if self.device == "cuda":
-            import torch
-
-            torch.cuda.empty_cache()
+        release_memory()
 
 
 #: Backends by model card source; a new family registers here.

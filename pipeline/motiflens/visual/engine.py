@@ -6,15 +6,14 @@ Decoding, masking, cropping and open_clip's preprocessing run in a background th
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from motiflens.core.records import SampledFrame
+from motiflens.media.prefetch import prefetch
 from motiflens.visual.backend import OpenClipBackend
 from motiflens.visual.dedup import Deduplicator
 from motiflens.visual.prompts import PromptBank
@@ -23,58 +22,6 @@ from motiflens.visual.tiles import TileCropper
 
 if TYPE_CHECKING:
     import torch
-
-T = TypeVar("T")
-_END = object()
-
-
-@dataclass
-class _Raised:
-    error: BaseException
-
-
-def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
-    """Iterate `items` in a background thread, at most `depth` ahead; its exceptions surface here."""
-    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry: Any) -> bool:
-        while not stop.is_set():
-            try:
-                buffer.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        iterator = iter(items)
-        try:
-            for item in iterator:
-                if not put(item):
-                    return
-            put(_END)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(_Raised(exc))
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=produce, name="motiflens-visual-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            entry = buffer.get()
-            if entry is _END:
-                return
-            if isinstance(entry, _Raised):
-                raise entry.error
-            yield entry
-    finally:
-        stop.set()
-        worker.join()
-
 
 @dataclass
 class _Prepared:

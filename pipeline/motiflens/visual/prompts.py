@@ -21,7 +21,8 @@ _ENSEMBLE_VERSION = "mean-of-unit-v1"
 
 
 class TextEncoder(Protocol):
-    numerics: str
+    @property
+    def numerics(self) -> str: ...
 
     def encode_texts(self, texts: list[str]) -> np.ndarray: ...
 

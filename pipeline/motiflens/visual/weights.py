@@ -7,14 +7,14 @@ manifest `motiflens-model.json` (model_cache.py) that records its sha256, like e
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from motiflens.core.errors import ConfigError, ModelError
-from motiflens.models.cache import ModelManifest, check_sha256, seal, sha256_file, staging_folder
+from motiflens.models.cache import ModelManifest, check_sha256, sha256_file
 from motiflens.models.cards import ModelCard, cache_dir, load_model_cards
+from motiflens.models.pull import HubFile, fetch_hub_file
 
 #: The one card with random weights. Tests use it; the CLI refuses it unless this variable is set.
 TEST_MODEL = "test"
@@ -79,9 +79,10 @@ def _fixes(card: ModelCard) -> str:
     architecture, tag = split_id(card)
     return (
         "three ways to fix this: (1) set visual.weights to a local weights file "
-        f"(open_clip {architecture} {tag}, e.g. open_clip_model.safetensors); (2) put that file in the "
-        f"model cache: `motiflens models import FILE --name {card.name}` (it lands in {cache_hint(card)}/); "
-        "(3) set visual.allow_download: true on a machine with internet to fetch it from the Hugging Face hub"
+        f"(open_clip {architecture} {tag}, e.g. {card.file or 'open_clip_model.safetensors'}); (2) put that file in "
+        f"the model cache: `motiflens models import FILE --name {card.name}` (it lands in {cache_hint(card)}/); "
+        "(3) fetch it from the Hugging Face hub: `motiflens models pull`, or a run with visual.allow_download: true "
+        "(the default) on a machine that reaches the hub, without HF_HUB_OFFLINE=1"
     )
 
 
@@ -110,9 +111,9 @@ class WeightsResolver:
         manifest = self._cached(card, folder)
         origin: Origin = "cache"
         if manifest is None:
-            if not self.allow_download or os.environ.get("HF_HUB_OFFLINE") == "1":
+            if not self.allow_download:
                 raise MissingWeights(f"weights for visual model {card.name!r} are not in the cache; {_fixes(card)}")
-            manifest = self._download(card, architecture, tag, folder)
+            manifest = self._download(card, folder)
             origin = "hub"
         check_sha256(card.name, manifest.sha256, card.sha256, f"the model cache {folder}")
         return VisualWeights(card, architecture, tag, folder / manifest.file, manifest.sha256, origin, self.seed)
@@ -151,23 +152,36 @@ class WeightsResolver:
         return manifest
 
     @staticmethod
-    def _download(card: ModelCard, architecture: str, tag: str, folder: Path) -> ModelManifest:
-        from open_clip.pretrained import download_pretrained, get_pretrained_cfg
+    def _download(card: ModelCard, folder: Path) -> ModelManifest:
+        try:
+            return fetch_hub_file(card, hub_file(card), folder, _fixes(card))
+        except MissingWeights:
+            raise
+        except ModelError as exc:  # offline, unreachable or refused: the run treats it as missing weights
+            raise MissingWeights(str(exc)) from exc
 
-        pretrained = get_pretrained_cfg(architecture, tag)
-        if not pretrained:
-            raise ModelError(f"open_clip knows no pretrained tag {tag!r} for {architecture} (card {card.name})")
-        with staging_folder(folder) as temp:
-            try:
-                downloaded = Path(download_pretrained(pretrained, cache_dir=str(temp / ".hub")))
-            except Exception as exc:  # network and hub errors come in many types
-                raise MissingWeights(f"downloading {card.id} failed: {exc}; {_fixes(card)}") from exc
-            target = temp / downloaded.name
-            shutil.copyfile(downloaded, target)  # the hub cache holds a symlink into its blob store
-            shutil.rmtree(temp / ".hub", ignore_errors=True)
-            found = ModelManifest.describe(card.name, card.id, "hub", target)
-            manifest = seal(temp, found, card.sha256, f"the hub ({pretrained.get('hf_hub')})")
-        return manifest
+
+def hub_file(card: ModelCard) -> HubFile:
+    """The hub repo and file open_clip downloads for the card's tag (its pretrained config says which), with
+    the safetensors copy first as open_clip takes it; a card that pins a `file` gets exactly that one."""
+    from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
+    from open_clip.pretrained import get_pretrained_cfg
+
+    architecture, tag = split_id(card)
+    pretrained = get_pretrained_cfg(architecture, tag) if tag else {}
+    if not pretrained.get("hf_hub"):
+        raise ModelError(f"open_clip knows no hub weights for {card.id!r} (card {card.name})")
+    # 'org/repo/' names the default file, 'org/repo/file.bin' another one (open_clip's convention)
+    repo, filename = os.path.split(str(pretrained["hf_hub"]))
+    if card.file:
+        names: tuple[str, ...] = (card.file,)
+    elif not filename or filename == HF_WEIGHTS_NAME:
+        names = (HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME)
+    elif filename.endswith((".bin", ".pth")):
+        names = (filename[:-4] + ".safetensors", filename)
+    else:
+        names = (filename,)
+    return HubFile(repo, names, card.revision)
 
 
 def open_clip_preprocessing(weights: VisualWeights) -> dict[str, Any]:

@@ -1,9 +1,11 @@
-"""Engines run the stages over a chunk of videos. Each produces the same results; only where work runs differs:
-`local` in this process, `ray` on Ray Data actors (a local Ray instance or an existing cluster)."""
+"""Engines run the stages over the videos of a run. Each produces the same results; only where work runs differs:
+`local` in this process, a chunk at a time; `ray` on Ray Data actor pools (a local Ray instance or an existing
+cluster), videos streaming through every stage. The config's `engine` section chooses and tunes them."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from motiflens.core.errors import ConfigError
@@ -19,8 +21,17 @@ ENGINES: dict[str, str] = {
 
 
 class Engine(Protocol):
-    def run_chunk(self, runner: Runner, works: list[VideoWork]) -> dict[str, float]:
-        """Run every stage over `works` (updated in place, in order); seconds per stage."""
+    def run(self, runner: Runner, works: Sequence[VideoWork]) -> Iterator[VideoWork]:
+        """Run every stage over `works`; yield each video once it has passed every stage (in any order).
+        Raises FailFast with --fail-fast at the first failed video."""
+        ...
+
+    def timings(self) -> dict[str, float]:
+        """Seconds per stage so far, for run.json (the Ray engine adds the wall time: its stages overlap)."""
+        ...
+
+    def placement(self, work: VideoWork) -> dict[str, Any]:
+        """Where and when each stage ran for this video, for its run.json entry; {} when it is this process."""
         ...
 
     def stage_info(self, runner: Runner) -> dict[str, Any]:
@@ -30,7 +41,7 @@ class Engine(Protocol):
     def shutdown(self) -> None: ...
 
 
-def load_engine(name: str, **options: Any) -> Engine:
+def load_engine(name: str) -> Engine:
     if name not in ENGINES:
         raise ConfigError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")
     module_name, _, class_name = ENGINES[name].partition(":")
@@ -38,4 +49,4 @@ def load_engine(name: str, **options: Any) -> Engine:
         engine_class = getattr(importlib.import_module(module_name), class_name)
     except ImportError as exc:
         raise ConfigError(f"engine {name!r} cannot be loaded ({exc}); for ray: pip install 'motiflens[ray]'") from exc
-    return engine_class(**options)
+    return engine_class()
