@@ -94,3 +94,20 @@ def timelines(run_dir: Path) -> dict[str, dict[str, Any]]:
         for entry in run["videos"]
         if entry["status"] == "ok"
     }
+
+
+#: The files a reader of a run uses (run.json holds timings, placements and paths, so it differs by design).
+READER_FILES = ("timeline.json", "symbols.vtt", "transcript.vtt", "transcript.srt", ".csv")
+
+
+def run_json(run_dir: Path) -> dict[str, Any]:
+    return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+
+
+def outputs(run_dir: Path) -> dict[str, bytes]:
+    """Every file a reader uses, by relative path: two runs that should agree compare equal here."""
+    return {
+        path.relative_to(run_dir).as_posix(): path.read_bytes()
+        for path in sorted(run_dir.rglob("*"))
+        if path.is_file() and path.name.endswith(READER_FILES)
+    }

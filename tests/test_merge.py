@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from motiflens.cli.main import cli
 from motiflens.cli.support import EXIT_INPUT, EXIT_OK
 from motiflens.run.discovery import shard_of
-from run_helpers import make_run
+from run_helpers import make_run, run_json
 
 SHARDS = 3
 
@@ -22,10 +22,6 @@ SHARDS = 3
 def merge(*args: str | Path) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["merge", *map(str, args)])
     return result.exit_code, result.output
-
-
-def run_json(folder: Path) -> dict:
-    return json.loads((folder / "run.json").read_text(encoding="utf-8"))
 
 
 def write_run_json(folder: Path, document: dict) -> None:

@@ -4,7 +4,6 @@ demo config on generated clips and is compared byte for byte with one local-engi
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -25,6 +24,7 @@ from motiflens.core.config import load_config
 from motiflens.core.errors import ConfigError, EngineError, ModelError
 from motiflens.run.engines.ray_data import _engine_error, resolve_pools
 from motiflens.stages import build_stages, stage_names
+from run_helpers import outputs, run_json
 
 ray = pytest.importorskip("ray")
 
@@ -48,20 +48,6 @@ POOLS = (
 def run_cli(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["run", "--quiet", *CONFIG, *args])
     return result.exit_code, result.output
-
-
-def run_json(out: Path) -> dict:
-    return json.loads((out / "run.json").read_text(encoding="utf-8"))
-
-
-def outputs(out: Path) -> dict[str, bytes]:
-    """Every file a reader uses, by relative path (run.json holds timings and placements, so it differs)."""
-    keep = ("timeline.json", "symbols.vtt", "transcript.vtt", "transcript.srt", ".csv")
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in sorted(out.rglob("*"))
-        if path.is_file() and path.name.endswith(keep)
-    }
 
 
 GIB = 1024**3

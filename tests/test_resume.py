@@ -30,6 +30,7 @@ from motiflens.core.records import (
 )
 from motiflens.run.checkpoint import decode, encode
 from motiflens.run.discovery import discover, parse_shard, select_shard, shard_of
+from run_helpers import outputs, run_json
 
 pytestmark = pytest.mark.slow
 
@@ -43,22 +44,8 @@ def run_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def run_json(out: Path) -> dict:
-    return json.loads((out / "run.json").read_text(encoding="utf-8"))
-
-
 def cached(out: Path) -> dict[str, list[str]]:
     return {video["video_id"]: video.get("cached_stages", []) for video in run_json(out)["videos"]}
-
-
-def outputs(out: Path) -> dict[str, bytes]:
-    """Every file a reader uses, by relative path (run.json holds timings, so it differs by design)."""
-    keep = ("timeline.json", "symbols.vtt", "transcript.vtt", "transcript.srt", ".csv")
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in sorted(out.rglob("*"))
-        if path.is_file() and path.name.endswith(keep)
-    }
 
 
 @pytest.fixture(scope="module")

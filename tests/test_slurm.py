@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from motiflens.cli.main import cli
 from motiflens.cli.support import EXIT_INPUT, EXIT_OK
 from motiflens.run.discovery import shard_of, video_id_for
+from run_helpers import outputs
 from slurm_cluster import SlurmCluster, missing_reason
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))]
@@ -25,7 +26,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing_reason() is not None,
 ROOT = Path(__file__).resolve().parents[1]
 # The README's placeholders; the test substitutes its own folders on this one line and runs every other line as is.
 VARIABLES = re.compile(r"^N=\d+ VIDEOS=\S+ RUNS=\S+ CONFIG=\S+$", re.MULTILINE)
-READER_FILES = ("timeline.json", "symbols.vtt", "transcript.vtt", "transcript.srt", ".csv")
 
 
 def readme_commands() -> str:
@@ -35,15 +35,6 @@ def readme_commands() -> str:
     assert block is not None, "the README's Slurm section has no bash block"
     assert VARIABLES.search(block.group(1)), block.group(1)
     return block.group(1)
-
-
-def outputs(out: Path) -> dict[str, bytes]:
-    """Every file a reader uses, by relative path (run.json holds timings and paths, so it differs by design)."""
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in sorted(out.rglob("*"))
-        if path.is_file() and path.name.endswith(READER_FILES)
-    }
 
 
 @pytest.fixture(scope="module")
